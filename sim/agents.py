@@ -1,0 +1,187 @@
+"""Facilitator and Family Mesa agents: thin handles onto rows of the state columns.
+
+Behaviour is vectorised in sim/processes (one file per phase of the month), so an agent
+object carries no state of its own beyond its row: reading ``family.welfare`` reads
+``model.families.welfare[family.row]``. That keeps a full-scale run (about 88,000
+families) fast while every family and facilitator is still a Mesa agent, visible in
+``model.agents``, ``model.agents_by_type`` and Mesa's visualisation and data collection.
+"""
+
+from __future__ import annotations
+
+import gc
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import mesa
+from mesa.agentset import _HardKeyAgentSet
+
+if TYPE_CHECKING:
+    from sim.model import CaseloadModel
+
+
+class FacilitatorStatus(Enum):
+    """Status of a facilitator post."""
+
+    ACTIVE = "active"
+    VACANT = "vacant"
+
+
+class Facilitator(mesa.Agent):
+    """A social facilitator (pendamping sosial) holding post ``post``."""
+
+    model: CaseloadModel
+
+    def __init__(self, model: CaseloadModel, post: int) -> None:
+        super().__init__(model)
+        self.post = post
+
+    def _col(self, name: str) -> float:
+        return getattr(self.model.posts, name)[self.post].item()
+
+    @property
+    def district(self) -> str:
+        """Name of the kecamatan of the post."""
+        return self.model.district_names[int(self.model.posts.district[self.post])]
+
+    @property
+    def caseload(self) -> int:
+        """Families assigned this month."""
+        return int(self._col("caseload"))
+
+    @property
+    def burnout(self) -> float:
+        """Burnout in [0, 1]."""
+        return self._col("burnout")
+
+    @property
+    def technical_skill(self) -> float:
+        """Technical (digital, administrative) skill in [0, 1]."""
+        return self._col("s_tech")
+
+    @property
+    def psychosocial_skill(self) -> float:
+        """Psychosocial skill in [0, 1]."""
+        return self._col("s_psy")
+
+    @property
+    def motivation(self) -> float:
+        """Motivation in [0, 1]."""
+        return self._col("motivation")
+
+    @property
+    def tenure_months(self) -> int:
+        """Months in the post."""
+        return int(self._col("tenure_months"))
+
+    @property
+    def local(self) -> bool:
+        """Recruited from the area of the post (social closeness)."""
+        return bool(self.model.posts.local[self.post])
+
+    @property
+    def incentive_rp_month(self) -> float:
+        """Monthly pay in Rp."""
+        return self._col("incentive_rp")
+
+    @property
+    def status(self) -> FacilitatorStatus:
+        """Active while the facilitator holds the post."""
+        return FacilitatorStatus.ACTIVE if self.model.posts.filled[self.post] else FacilitatorStatus.VACANT
+
+
+class Family(mesa.Agent):
+    """A beneficiary family (KPM) stored in row ``row`` of the family columns."""
+
+    model: CaseloadModel
+
+    def __init__(self, model: CaseloadModel, row: int) -> None:
+        super().__init__(model)
+        self.row = row
+
+    @classmethod
+    def create_many(cls, model: CaseloadModel, rows: list[int]) -> list[Family]:
+        """Create and register one handle per row: the bulk form of ``Family(model, row)``.
+
+        About a thousand families enter and leave each month, so the per-agent path of
+        Agent.__init__ / Agent.remove (a signal emission and a log call per agent) would
+        dominate the run time. This registers the handles in the same structures
+        (``model.agents``, ``model.agents_by_type[Family]``, consecutive unique ids) in one
+        dict update each; it emits no per-agent AGENT_ADDED signal.
+        """
+        new = object.__new__
+        uid = model.agent_id_counter
+        # the cyclic GC would scan every live handle many times while thousands are created;
+        # handles hold no reference cycles of their own, so pause it for this loop
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            agents = [new(cls) for _ in rows]
+            for i, (a, r) in enumerate(zip(agents, rows, strict=True)):
+                a.__dict__.update(model=model, unique_id=uid + i, pos=None, row=r)
+        finally:
+            if was_enabled:
+                gc.enable()
+        model.agent_id_counter = uid + len(agents)
+        keys = dict.fromkeys(agents)
+        model._all_agents._agents.update(keys)
+        by_type = model._agents_by_type
+        if cls in by_type:
+            by_type[cls]._agents.update(keys)
+        else:
+            by_type[cls] = _HardKeyAgentSet(agents, random=model.random)
+        return agents
+
+    @classmethod
+    def remove_many(cls, model: CaseloadModel, agents: list[Family]) -> None:
+        """Deregister handles in bulk: the bulk form of ``agent.remove()`` (no per-agent signal)."""
+        everyone = model._all_agents._agents
+        mine = model._agents_by_type[cls]._agents
+        for a in agents:
+            del mine[a]
+            del everyone[a]
+
+    def _col(self, name: str) -> float:
+        return getattr(self.model.families, name)[self.row].item()
+
+    @property
+    def district(self) -> str:
+        """Name of the kecamatan."""
+        return self.model.district_names[int(self.model.families.district[self.row])]
+
+    @property
+    def facilitator(self) -> Facilitator | None:
+        """The facilitator currently assigned, if any."""
+        post = int(self.model.families.fac[self.row])
+        return self.model.facilitator_at(post) if post >= 0 else None
+
+    @property
+    def welfare(self) -> float:
+        """Consumption per person relative to the poverty line (1.0 = on the line)."""
+        return self._col("welfare")
+
+    @property
+    def poor(self) -> bool:
+        """Below the poverty line this month."""
+        return bool(self.model.families.poor[self.row])
+
+    @property
+    def behaviour(self) -> dict[str, float]:
+        """Education, health and household-finance behaviour scores in [0, 1]."""
+        return {k: self._col("k_" + k) for k in ("edu", "health", "fin")}
+
+    @property
+    def compliant(self) -> bool:
+        """Met the PKH conditions at the last quarterly verification."""
+        return bool(self.model.families.compliant[self.row])
+
+    @property
+    def months_since_visit(self) -> int:
+        """Months since the last home visit."""
+        return int(self._col("months_since_visit"))
+
+    @property
+    def programmes(self) -> tuple[str, ...]:
+        """Programmes the family receives: PKH and/or Sembako (BPNT)."""
+        f = self.model.families
+        return tuple(p for p, on in (("PKH", f.pkh[self.row]), ("Sembako", f.sembako[self.row])) if on)

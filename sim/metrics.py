@@ -1,0 +1,193 @@
+"""Indicators planners ask for, recorded after every month, and WHO WISN staffing need.
+
+``record(model)`` appends one regency row and one row per kecamatan. Every row carries its
+``date`` (the first day of the month after the simulated month: the state at that date,
+so the row dated 2022-04-01 is the state after March 2022, BPS's survey month) and its step.
+People counts are reported at full regency scale (model counts / scale).
+
+WISN (WHO 2010 user's manual; MECHANISMS.md 6.1), per kecamatan, per year:
+    AWT  = hours_per_month * 12 * (1 - LEAVE_SHARE)                    available working time
+    activities with standard times taken from the model's own time budget:
+        admin           admin_min * (1 - saving * mean S_tech) / 60 h per family-month
+        P2K2 sessions   group_session_h per group-month, ceil(families / group size) groups
+        home visits     visit_h + travel minutes / 60 h per visit, visits_target per family-month
+    baseline staff  = sum_i workload_i * standard_time_i / AWT
+    required staff  = baseline * CAF,  CAF = 1 / (1 - SUPPORT_SHARE)  (supervision meetings,
+                      training, coordination done by every facilitator)
+    WISN ratio      = facilitators present / required   (< 1: shortage)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from sim.model import CaseloadModel
+
+LEAVE_SHARE = 0.11    # [D] 16 public holidays + 12 days' annual leave of ~255 working days
+SUPPORT_SHARE = 0.10  # [A] share of time on support activities (coordination, supervision, courses)
+BURNED_OUT = 0.5      # burnout above which a facilitator counts as burned out (MECHANISMS.md 1.4)
+
+#: regency indicators also exposed through Mesa's DataCollector
+REPORTERS: tuple[str, ...] = (
+    "families", "poverty_rate_pct", "poor_people", "caseload_mean", "caseload_p95",
+    "share_fac_over_cap", "visits_per_family", "share_unvisited_3m", "burnout_mean",
+    "share_burned_out", "facilitators", "vacancies", "quits", "attrition_rate_year",
+    "graduations", "compliance_rate", "behaviour_mean", "cost_rp_month", "wisn_ratio",
+)
+
+
+def wisn(model: CaseloadModel, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Required facilitators and WISN ratio per district."""
+    p = model.p
+    ps = model.posts
+    awt = p["hours_per_month"] * 12.0 * (1.0 - LEAVE_SHARE)
+    s_tech = float(ps.s_tech[ps.filled].mean()) if ps.filled.any() else 0.0
+    t_admin = p["admin_min_per_family_month"] / 60.0 * (1.0 - p["digital_skill_admin_saving"] * s_tech) * model.admin_factor
+    t_visit = p["visit_h"] + model.travel_min * p["travel_scale"] / 60.0
+    hours = 12.0 * (
+        fam_by_d * t_admin
+        + np.ceil(fam_by_d / p["group_size_families"]) * p["group_session_h"]
+        + fam_by_d * p["visits_target_per_family_month"] * t_visit
+    )
+    required = hours / awt / (1.0 - SUPPORT_SHARE)
+    ratio = np.where(required > 0, staff_by_d / np.maximum(required, 1e-9), np.nan)
+    return required, ratio
+
+
+def _share(num: float, den: float) -> float:
+    return float(num / den) if den > 0 else 0.0
+
+
+def record(model: CaseloadModel) -> None:
+    """Append this month's regency row and district rows to the model's tables."""
+    p = model.p
+    fam = model.families
+    ps = model.posts
+    nd = model.n_districts
+    s = model.scale
+    model.refresh_caseload()
+    hh = p["household_size"]
+    act = fam.active
+    f = ps.filled
+
+    # population and poverty
+    dist = fam.district[act]
+    fam_by_d = np.bincount(dist, minlength=nd).astype(np.float64)
+    kpm_poor_by_d = np.bincount(fam.district[fam.poor], minlength=nd) * hh
+    poor_by_d = kpm_poor_by_d + model.nonkpm_poor
+    pop = float(model.population.sum())
+    n_fam = int(act.sum())
+
+    # caseload and staffing
+    cl = ps.caseload[f]
+    n_fac = int(f.sum())
+    cap = p["ideal_caseload"]
+    staff_by_d = np.bincount(ps.district[f], minlength=nd).astype(np.float64)
+    posts_by_d = np.bincount(ps.district[ps.open], minlength=nd)
+    vac_by_d = np.bincount(ps.district[ps.open & ~f], minlength=nd)
+    over_by_d = np.bincount(ps.district[f & (ps.caseload > cap)], minlength=nd)
+    burn_by_d = np.bincount(ps.district[f], weights=ps.burnout[f], minlength=nd)
+    required, ratio = wisn(model, fam_by_d, staff_by_d)
+
+    # families' contact and behaviour
+    visits_by_d = np.bincount(dist, weights=fam.visits[act], minlength=nd)
+    unvisited_by_d = np.bincount(fam.district[act & (fam.months_since_visit >= 3)], minlength=nd)
+    kbar = (fam.k_edu + fam.k_health + fam.k_fin) / 3.0
+    beh_by_d = np.bincount(dist, weights=kbar[act], minlength=nd)
+    pkh = act & fam.pkh
+    comp_by_d = np.bincount(fam.district[pkh & fam.compliant], minlength=nd)
+    pkh_by_d = np.bincount(fam.district[pkh], minlength=nd)
+    assigned = act & (fam.fac >= 0)
+
+    # cost this month: pay, operations, supervisors, training (added in workforce), policy extras
+    n_sup = int(np.ceil(n_fac / model.supervision_ratio)) if n_fac else 0
+    model.cost_month += float(ps.incentive_rp[f].sum()) + n_fac * p["operational_rp_month"]
+    model.cost_month += n_sup * p["supervisor_cost_rp_month"] + model.extra_cost_month
+    if model.steps == 0:
+        model.cost_month = 0.0
+    model.cost_cum += model.cost_month
+    model.graduations_cum += model.graduations_month
+    model.quits_cum += model.quits_month
+
+    when = model.date_of_step(model.steps)
+    row: dict[str, Any] = {
+        "date": when,
+        "step": model.steps,
+        "profile": model.profile_name,
+        "families": n_fam,
+        "kpm_persons": n_fam * hh / s,
+        "population": pop / s,
+        "poor_people": float(poor_by_d.sum()) / s,
+        "poverty_rate_pct": 100.0 * _share(float(poor_by_d.sum()), pop),
+        "kpm_poverty_rate": _share(int(fam.poor.sum()), n_fam),
+        "facilitators": n_fac,
+        "posts": int(ps.open.sum()),
+        "vacancies": int((ps.open & ~f).sum()),
+        "unassigned_families": int((act & (fam.fac < 0)).sum()),
+        "caseload_mean": float(cl.mean()) if n_fac else 0.0,
+        "caseload_p95": float(np.percentile(cl, 95)) if n_fac else 0.0,
+        "caseload_max": int(cl.max()) if n_fac else 0,
+        "share_fac_over_cap": _share(int((cl > cap).sum()), n_fac),
+        "visits_per_family": _share(float(fam.visits[act].sum()), n_fam),
+        "share_unvisited_3m": _share(int(unvisited_by_d.sum()), n_fam),
+        "visit_quality_mean": float(ps.quality[f].mean()) if n_fac else 0.0,
+        "load_ratio_mean": float(ps.load_ratio[f].mean()) if n_fac else 0.0,
+        "share_time_admin": _share(float(ps.hours_admin[f].sum()), float(ps.hours_avail[f].sum())),
+        "burnout_mean": float(ps.burnout[f].mean()) if n_fac else 0.0,
+        "share_burned_out": _share(int((ps.burnout[f] > BURNED_OUT).sum()), n_fac),
+        "motivation_mean": float(ps.motivation[f].mean()) if n_fac else 0.0,
+        "skill_technical_mean": float(ps.s_tech[f].mean()) if n_fac else 0.0,
+        "skill_psychosocial_mean": float(ps.s_psy[f].mean()) if n_fac else 0.0,
+        "share_trained_12m": _share(int((f & (ps.months_since_training < 12)).sum()), n_fac),
+        "share_untrained_since_start": _share(int((f & ~ps.trained_since_start).sum()), n_fac),
+        "trained": model.trained_month,
+        "hires": model.hires_month,
+        "quits": model.quits_month,
+        "quits_cum": model.quits_cum,
+        "attrition_rate_year": min(1.0, _share(12.0 * model.quits_month, n_fac)),
+        "compliance_rate": _share(int(comp_by_d.sum()), int(pkh_by_d.sum())),
+        "behaviour_mean": _share(float(beh_by_d.sum()), n_fam),
+        "graduations": model.graduations_month,
+        "graduations_cum": model.graduations_cum,
+        "exits": model.exits_month,
+        "entries": model.entries_month,
+        "cost_rp_month": model.cost_month / s,
+        "cost_rp_cum": model.cost_cum / s,
+        "cost_per_graduation_rp": (model.cost_cum / model.graduations_cum) if model.graduations_cum else float("nan"),
+        "wisn_required": float(required.sum()),
+        "wisn_ratio": _share(n_fac, float(required.sum())),
+    }
+    model.regency_rows.append(row)
+    model.last_regency = row
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dframe = pd.DataFrame({
+            "date": [when] * nd,
+            "step": model.steps,
+            "code": model.district_codes,
+            "district": model.district_names,
+            "families": fam_by_d.astype(np.int64),
+            "population": model.population / s,
+            "poor_people": poor_by_d / s,
+            "poverty_rate_pct": 100.0 * poor_by_d / model.population,
+            "facilitators": staff_by_d.astype(np.int64),
+            "posts": posts_by_d,
+            "vacancies": vac_by_d,
+            "caseload_mean": np.where(staff_by_d > 0, np.bincount(fam.district[assigned], minlength=nd) / np.maximum(staff_by_d, 1), np.nan),
+            "share_fac_over_cap": np.where(staff_by_d > 0, over_by_d / np.maximum(staff_by_d, 1), 0.0),
+            "unassigned_families": np.bincount(fam.district[act & (fam.fac < 0)], minlength=nd),
+            "visits_per_family": np.where(fam_by_d > 0, visits_by_d / np.maximum(fam_by_d, 1), 0.0),
+            "share_unvisited_3m": np.where(fam_by_d > 0, unvisited_by_d / np.maximum(fam_by_d, 1), 0.0),
+            "burnout_mean": np.where(staff_by_d > 0, burn_by_d / np.maximum(staff_by_d, 1), np.nan),
+            "compliance_rate": np.where(pkh_by_d > 0, comp_by_d / np.maximum(pkh_by_d, 1), np.nan),
+            "behaviour_mean": np.where(fam_by_d > 0, beh_by_d / np.maximum(fam_by_d, 1), np.nan),
+            "graduations": np.bincount(model.graduated_districts, minlength=nd) if model.steps else np.zeros(nd, np.int64),
+            "wisn_required": required,
+            "wisn_ratio": ratio,
+            "wisn_shortage": required - staff_by_d,
+        })
+    model.district_frames.append(dframe)

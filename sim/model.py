@@ -1,0 +1,566 @@
+"""CaseloadModel: social facilitators and KPM families across the 23 kecamatan of Kabupaten Bekasi.
+
+One step is one calendar month. ``step()`` runs the phases of sim.processes in order:
+staffing -> time budget -> visits -> families -> workforce -> record; a policy acts just
+before the phase it names. State lives in numpy columns (sim.state); Facilitator and Family
+Mesa agents are handles onto those rows (sim.agents).
+
+The constructor takes flat keyword arguments, so Mesa's SolaraViz and ``mesa.batch_run``
+can build it: ``CaseloadModel(profile="paper-2023", scale=0.1, rng=42, incentive_rp_month=4e6)``.
+Every keyword beyond the structural ones is a parameter of sim.params (validated: an unknown
+name or a value out of range raises ParameterError naming it and the valid range).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim import metrics, params
+from sim.agents import Facilitator, Family
+from sim.districts import Profile, load_profile
+from sim.processes import PHASES, families, staffing, timebudget, visits, workforce
+from sim.rng import Streams
+from sim.state import FamilyState, PostState
+
+
+class Policy(Protocol):
+    """A policy lever: acts on the model at the start of ``phase`` every month."""
+
+    name: str
+    phase: str
+
+    def setup(self, model: CaseloadModel) -> None:
+        """Called once, after the initial state is built."""
+
+    def apply(self, model: CaseloadModel) -> None:
+        """Called every month just before ``phase``."""
+
+
+class InvariantError(AssertionError):
+    """A model invariant (conservation, bounds) was violated."""
+
+
+@dataclass(frozen=True)
+class Month:
+    """A calendar month."""
+
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> Month:
+        """Parse 'YYYY-MM'."""
+        try:
+            y, m = (int(x) for x in str(text).split("-")[:2])
+            if not (1 <= m <= 12 and 1900 <= y <= 2200):
+                raise ValueError
+        except ValueError:
+            raise params.ParameterError(f"start: expected a month 'YYYY-MM' such as '2021-01', got {text!r}") from None
+        return cls(y, m)
+
+    def plus(self, months: int) -> Month:
+        """The month ``months`` later."""
+        k = self.year * 12 + (self.month - 1) + months
+        return Month(k // 12, k % 12 + 1)
+
+    def as_date(self) -> date:
+        """First day of the month."""
+        return date(self.year, self.month, 1)
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+STRUCTURAL = ("profile", "scale", "start", "policies", "check_invariants", "rng")
+
+
+def _reporter(key: str, model: CaseloadModel) -> Any:
+    return model.last_regency[key]
+
+
+class CaseloadModel(mesa.Model):
+    """Facilitators and beneficiary families (KPM) of PKH and Sembako in Kabupaten Bekasi.
+
+    Args:
+        profile: data profile, ``"paper-2023"`` (the paper's picture, default) or ``"official"``.
+        scale: share of the full population of families and facilitators to simulate (0 < scale <= 2).
+        start: first simulated month, ``"YYYY-MM"`` (default January 2021).
+        policies: policy levers (sim.policies) switched on; none by default.
+        check_invariants: check conservation and bounds after every step (tests).
+        rng: seed (int) or None for a fresh seed; the seed is kept in ``model.seed``.
+        **overrides: any parameter of sim.params.
+    """
+
+    def __init__(
+        self,
+        profile: str = "paper-2023",
+        scale: float = 1.0,
+        start: str = "2021-01",
+        policies: Sequence[Policy] | None = None,
+        check_invariants: bool = False,
+        rng: int | None = None,
+        **overrides: Any,
+    ) -> None:
+        if rng is None:
+            rng = int(np.random.SeedSequence().entropy % (2**63))  # fresh entropy, then recorded
+        if isinstance(rng, bool) or not isinstance(rng, (int, np.integer)) or rng < 0:
+            raise params.ParameterError(f"rng: expected a non-negative integer seed, got {rng!r}")
+        super().__init__(rng=int(rng))
+        self.seed = int(rng)
+        self.streams = Streams(self.seed)
+        self.p: dict[str, Any] = params.validate(overrides)
+        self.overrides = dict(overrides)
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 2:
+            raise params.ParameterError(f"scale: expected a number in (0, 2], got {scale!r}")
+        self.scale = float(scale)
+        self.start = Month.parse(start)
+        self.profile_name = profile
+        self.profile: Profile = load_profile(profile, scale=self.scale)
+        self.check = bool(check_invariants)
+        self.policies: list[Policy] = list(policies or [])
+        for pol in self.policies:
+            if pol.phase not in PHASES:
+                raise params.ParameterError(f"policy '{pol.name}': unknown phase '{pol.phase}', valid: {PHASES}")
+
+        d = self.profile.districts
+        self.n_districts = len(d)
+        self.district_codes: list[str] = list(d["code"])
+        self.district_names: list[str] = list(d["name"])
+        self.travel_min = d["travel_min_per_visit"].to_numpy(dtype=np.float64)
+        self.vulnerable = d["vulnerable"].to_numpy(dtype=bool)
+        self.remoteness = d["remoteness"].to_numpy(dtype=np.float64)
+        self.district_kpm_share = d["kpm_families"].to_numpy(dtype=np.float64) / max(1, d["kpm_families"].sum())
+
+        # levers that policies may change; defaults are the baseline
+        self.incentive_multiplier = np.ones(self.n_districts)
+        self.admin_factor = 1.0
+        self.training_prob = self.p["training_prob_month"]
+        self.training_gain_mult = 1.0
+        self.training_cost_mult = 1.0
+        self.graduation_push = 1.0
+        self.extra_cost_month = 0.0
+
+        self._derive()
+        self._counters()
+        self.family_agents: list[Family | None] = []
+        self.facilitator_agents: list[Facilitator | None] = []
+        self.changed_districts: set[int] = set()
+        self._init_posts()
+        self._init_families()
+        self._init_poverty()
+        self.cost_cum = 0.0
+        self.graduations_cum = 0
+        self.quits_cum = 0
+        self.regency_rows: list[dict[str, Any]] = []
+        self.last_regency: dict[str, Any] = {}
+        self.district_frames: list[pd.DataFrame] = []
+        for pol in self.policies:
+            pol.setup(self)
+        self._spin_up_workforce()
+        self.month = self.start.month
+        self.year = self.start.year
+        metrics.record(self)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={k: functools.partial(_reporter, k) for k in metrics.REPORTERS}
+        )
+        self.datacollector.collect(self)
+        if self.check:
+            self.check_invariants()
+
+    # ------------------------------------------------------------------ setup
+    def _derive(self) -> None:
+        p = self.p
+        hh = p["household_size"]
+        line = p["poverty_line_rp_capita_month"]
+        self.pkh_ratio = p["pkh_transfer_rp_family_year"] / 12.0 / hh / line
+        self.sembako_ratio = p["sembako_transfer_rp_family_month"] / hh / line
+        self.natural_exit_prob = 1.0 - (1.0 - p["natural_exit_rate_year"]) ** (1.0 / 12.0)
+        self.outcome_evaluation = p["evaluation_scheme"] == "social_outcome"
+        self.supervision_ratio = p["supervision_ratio"]
+        self.pop_growth_month = (1.0 + p["population_growth_year"]) ** (1.0 / 12.0)
+        self.nonkpm_trend_month = float(np.exp(p["nonkpm_poor_trend_year"] / 12.0))
+
+    @property
+    def supervision_resource(self) -> float:
+        """Support resources R from supervision (JD-R): full at the good ratio, less when stretched."""
+        p = self.p
+        return float(p["supervision_resource_max"] * min(1.0, p["supervision_good_ratio"] / self.supervision_ratio))
+
+    def _counters(self) -> None:
+        self.hires_month = 0
+        self.quits_month = 0
+        self.trained_month = 0
+        self.graduations_month = 0
+        self.exits_month = 0
+        self.entries_month = 0
+        self.cost_month = 0.0
+        self.graduated_districts = np.empty(0, dtype=np.int64)
+
+    def incentive_for(self, districts: np.ndarray) -> np.ndarray:
+        """Monthly pay of a post in each of ``districts`` (base incentive x regional multiplier)."""
+        return self.p["incentive_rp_month"] * self.incentive_multiplier[np.asarray(districts, dtype=np.int64)]
+
+    def _init_posts(self) -> None:
+        p = self.p
+        rng = self.streams["init"]
+        counts = self.profile.districts["facilitators"].to_numpy(dtype=np.int64)
+        n = int(counts.sum())
+        ps = self.posts = PostState(max(2 * n, n + 64))
+        rows = np.arange(n)
+        ps.open[rows] = True
+        ps.district[rows] = np.repeat(np.arange(self.n_districts), counts)
+        ps.refill_step[:] = -1
+        skill = np.clip(rng.normal(p["initial_skill_mean"], 0.12, (2, n)), 0.05, 0.95)
+        ps.s_tech[rows] = skill[0]
+        ps.s_psy[rows] = skill[1]
+        ps.motivation[rows] = 0.5
+        ps.tenure_months[rows] = rng.integers(12, 97, n)
+        ps.months_since_training[rows] = rng.integers(0, 49, n)
+        ps.local[rows] = rng.random(n) < p["local_share_initial"]
+        ps.contract_month[rows] = rng.integers(1, 13, n)
+        ps.filled[rows] = True
+        ps.incentive_rp[rows] = self.incentive_for(ps.district[rows])
+        self.facilitator_agents = [None] * ps.capacity
+        self.create_facilitators(rows)
+
+    def _init_families(self) -> None:
+        p = self.p
+        rng = self.streams["init"]
+        d = self.profile.districts
+        counts = d["kpm_families"].to_numpy(dtype=np.int64)
+        n = int(counts.sum())
+        fam = self.families = FamilyState(int(n * 1.25) + 64)
+        rows = np.arange(n)
+        fam.active[rows] = True
+        fam.district[rows] = np.repeat(np.arange(self.n_districts), counts)
+        fam.fac[:] = -1
+        # round-robin within each district over its posts
+        ps = self.posts
+        for k in range(self.n_districts):
+            fr = rows[fam.district[rows] == k]
+            posts = np.flatnonzero(ps.filled & (ps.district == k))
+            if fr.size and posts.size:
+                fam.fac[fr] = posts[np.arange(fr.size) % posts.size]
+        self._draw_family_traits(rows, rng, initial=True)
+        self.family_agents = [None] * fam.capacity
+        self._create_family_handles(rows)
+
+    def _draw_family_traits(self, rows: np.ndarray, rng: np.random.Generator, initial: bool) -> None:
+        """Programmes, behaviour, consumption and contact history of new families in ``rows``."""
+        p = self.p
+        fam = self.families
+        n = rows.size
+        fam.pkh[rows] = rng.random(n) < self.profile.pkh_share
+        fam.sembako[rows] = rng.random(n) < self.profile.sembako_share
+        k = rng.beta(2.0, 3.0, (3, n))
+        fam.k_edu[rows], fam.k_health[rows], fam.k_fin[rows] = k[0], k[1], k[2]
+        fam.compliant[rows] = rng.random(n) < p["compliance_base"]
+        fam.months_since_visit[rows] = rng.integers(0, 7, n) if initial else 3
+        fam.rapport[rows] = rng.uniform(0.3, 0.8, n) if initial else 0.0
+        fam.shock[rows] = 0.0
+        fam.visits[rows] = 0
+        fam.entered_step[rows] = self.steps
+        z = rng.standard_normal(n)
+        sd = p["welfare_sd_initial"]
+        if initial:
+            # location so that the initial share of poor KPM matches the profile (see ODD 5)
+            t = np.asarray(self._transfer_of(rows))
+            c = np.log(np.clip(1.0 - t, 1e-6, None)) - sd * z
+            self.initial_kpm_poor_share = self._initial_poor_share()
+            self.welfare_location = float(np.quantile(c, 1.0 - self.initial_kpm_poor_share))
+        fam.log_perm[rows] = self.welfare_location + sd * z
+        fam.welfare[rows] = np.exp(fam.log_perm[rows]) + self._transfer_of(rows)
+        fam.poor[rows] = fam.welfare[rows] < 1.0
+        # families already above the graduation line have been so for a random part of the
+        # qualifying period (otherwise they would all graduate in the same month)
+        above = fam.welfare[rows] >= p["graduation_threshold"]
+        fam.months_above[rows] = np.where(above, rng.integers(0, p["graduation_months"], n), 0)
+
+    def _transfer_of(self, rows: np.ndarray) -> np.ndarray:
+        return families.transfers(self, rows)
+
+    def _initial_poor_share(self) -> float:
+        pr = self.profile
+        kpm_persons = pr.families_total / self.scale * self.p["household_size"]
+        return float(np.clip(self.p["share_poor_in_kpm"] * pr.poor_people_start / kpm_persons, 0.01, 0.95))
+
+    def _init_poverty(self) -> None:
+        pr = self.profile
+        share = self.profile.districts["population_share"].to_numpy(dtype=np.float64)
+        self.population = pr.population_start * self.scale * share
+        kpm_poor = self._kpm_poor_by_district()
+        nonkpm_total = max(0.0, pr.poor_people_start * self.scale - kpm_poor.sum())
+        self.nonkpm_poor = nonkpm_total * share
+
+    def _kpm_poor_by_district(self) -> np.ndarray:
+        fam = self.families
+        return np.bincount(fam.district[fam.poor], minlength=self.n_districts) * self.p["household_size"]
+
+    def _spin_up_workforce(self) -> None:
+        """Start burnout and motivation at their steady state under the initial load (24 months)."""
+        timebudget.step(self)
+        ps = self.posts
+        p = self.p
+        r = self.supervision_resource + p["psychosocial_buffer"] * ps.s_psy
+        over = np.maximum(0.0, ps.load_ratio - p["burnout_threshold"]) ** p["burnout_convexity"]
+        fairness = ps.incentive_rp / p["reference_pay_rp_month"] / np.sqrt(np.maximum(1.0, ps.load_ratio))
+        ps.motivation[:] = np.where(ps.filled, 1.0 / (1.0 + np.exp(-3.0 * (fairness - 1.0))), 0.0)
+        b = np.zeros(ps.capacity)
+        for _ in range(24):
+            up = (p["burnout_base"] + p["burnout_overload"] * over) / (1.0 + r) * (1.0 - b) * (1.0 + 0.5 * (1.0 - ps.motivation))
+            down = b / (p["burnout_recovery_months"] * (1.0 + p["burnout_hysteresis"] * b))
+            b = np.clip(b + up - down, 0.0, 1.0)
+        ps.burnout[:] = np.where(ps.filled, b, 0.0)
+        timebudget.step(self)
+
+    # ------------------------------------------------------------------ agents
+    def create_facilitators(self, posts_idx: Iterable[int]) -> None:
+        """Create Facilitator agents for newly filled posts."""
+        if len(self.facilitator_agents) < self.posts.capacity:
+            self.facilitator_agents.extend([None] * (self.posts.capacity - len(self.facilitator_agents)))
+        for post in np.asarray(posts_idx, dtype=np.int64).tolist():
+            self.facilitator_agents[post] = Facilitator(self, post)
+
+    def facilitator_at(self, post: int) -> Facilitator | None:
+        """The facilitator holding ``post``, or None when it is vacant."""
+        return self.facilitator_agents[post] if 0 <= post < len(self.facilitator_agents) else None
+
+    def _create_family_handles(self, rows: np.ndarray) -> None:
+        idx = rows.tolist()
+        agents = self.family_agents
+        for r, a in zip(idx, Family.create_many(self, idx), strict=True):
+            agents[r] = a
+
+    def vacate_posts(self, posts_idx: np.ndarray) -> None:
+        """Facilitators leave ``posts_idx``: the posts wait for the recruitment lag."""
+        if posts_idx.size == 0:
+            return
+        ps = self.posts
+        ps.filled[posts_idx] = False
+        lag = self.p["recruitment_lag_months"]
+        ps.refill_step[posts_idx] = np.where(ps.open[posts_idx], self.steps + max(lag, 1), -1)
+        ps.burnout[posts_idx] = 0.0
+        for post in posts_idx.tolist():
+            agent = self.facilitator_agents[post]
+            if agent is not None:
+                agent.remove()
+                self.facilitator_agents[post] = None
+        self.changed_districts.update(int(x) for x in np.unique(ps.district[posts_idx]))
+        staffing.rebalance(self)
+
+    def open_posts(self, districts: np.ndarray, fill_now: bool = False) -> np.ndarray:
+        """Open new funded posts in ``districts`` (one per entry); return their indices."""
+        ps = self.posts
+        n = len(districts)
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        free = np.flatnonzero(~ps.open)
+        if free.size < n:
+            ps.grow(ps.capacity + n)
+            self.facilitator_agents.extend([None] * (ps.capacity - len(self.facilitator_agents)))
+            free = np.flatnonzero(~ps.open)
+        idx = free[:n]
+        ps.open[idx] = True
+        ps.filled[idx] = False
+        ps.district[idx] = districts
+        lag = 0 if fill_now else max(self.p["recruitment_lag_months"], 1)
+        ps.refill_step[idx] = self.steps + lag
+        if fill_now:
+            staffing.hire(self, idx, self.p["new_hire_skill"])
+        return idx
+
+    def remove_families(self, rows: np.ndarray) -> None:
+        """Families in ``rows`` leave the programme (graduation, natural exit or quota cut)."""
+        if rows.size == 0:
+            return
+        fam = self.families
+        poor_leavers = np.bincount(fam.district[rows][fam.poor[rows]], minlength=self.n_districts)
+        self.nonkpm_poor += poor_leavers * self.p["household_size"]
+        fam.active[rows] = False
+        fam.poor[rows] = False
+        fam.fac[rows] = -1
+        agents = self.family_agents
+        gone = []
+        for r in rows.tolist():
+            a = agents[r]
+            if a is not None:
+                gone.append(a)
+                agents[r] = None
+        Family.remove_many(self, gone)
+
+    def add_families(self, n: int) -> None:
+        """Enrol ``n`` new families, spread over districts like the profile, into free rows."""
+        if n <= 0:
+            return
+        fam = self.families
+        free = np.flatnonzero(~fam.active)
+        if free.size < n:
+            fam.grow(fam.capacity + n)
+            self.family_agents.extend([None] * (fam.capacity - len(self.family_agents)))
+            free = np.flatnonzero(~fam.active)
+        rows = free[:n]
+        rng = self.streams["entries"]
+        dist = rng.choice(self.n_districts, size=n, p=self.district_kpm_share)
+        fam.active[rows] = True
+        fam.district[rows] = dist
+        fam.fac[rows] = -1
+        fam.compliant[rows] = True
+        self._draw_family_traits(rows, rng, initial=False)
+        # poor entrants come from the poor outside the programme
+        poor_in = np.bincount(dist[fam.poor[rows]], minlength=self.n_districts) * self.p["household_size"]
+        self.nonkpm_poor = np.maximum(self.nonkpm_poor - poor_in, 0.0)
+        self._assign_to_least_loaded(rows)
+        self._create_family_handles(rows)
+        self.entries_month += n
+
+    def _assign_to_least_loaded(self, rows: np.ndarray) -> None:
+        fam = self.families
+        ps = self.posts
+        load = np.bincount(fam.fac[fam.active & (fam.fac >= 0)], minlength=ps.capacity)
+        for k in np.unique(fam.district[rows]).tolist():
+            mine = rows[fam.district[rows] == k]
+            posts = np.flatnonzero(ps.filled & (ps.district == k))
+            if posts.size == 0:
+                continue
+            order = posts[np.argsort(load[posts], kind="stable")]
+            fam.fac[mine] = order[np.arange(mine.size) % order.size]
+
+    def refresh_caseload(self) -> None:
+        """Recount every post's caseload from the families' assignments."""
+        fam = self.families
+        assigned = fam.active & (fam.fac >= 0)
+        self.posts.caseload[:] = np.bincount(fam.fac[assigned], minlength=self.posts.capacity)[: self.posts.capacity]
+
+    # ------------------------------------------------------------------ time
+    @property
+    def n_families(self) -> int:
+        """Families currently enrolled."""
+        return int(self.families.active.sum())
+
+    def quota_target(self) -> int:
+        """Programme quota (scaled) for the current calendar year."""
+        q = self.profile.quota_by_year
+        years = sorted(q)
+        y = min(max(self.year, years[0]), years[-1])
+        while y not in q:
+            y -= 1
+        return int(round(q[y] * self.scale))
+
+    @property
+    def current_month(self) -> Month:
+        """The month the model is in (the one being simulated during a step)."""
+        return self.start.plus(max(self.steps - 1, 0))
+
+    def date_of_step(self, k: int) -> date:
+        """Date of the state recorded after ``k`` steps (first day of the following month)."""
+        return self.start.plus(k).as_date()
+
+    def step(self) -> None:
+        """One month: staffing, time budget, visits, families, workforce, record (sim.processes)."""
+        m = self.current_month
+        self.year, self.month = m.year, m.month
+        self._counters()
+        for phase in PHASES:
+            for pol in self.policies:
+                if pol.phase == phase:
+                    pol.apply(self)
+            _PHASE_FN[phase](self)
+        self.datacollector.collect(self)
+        if self.check:
+            self.check_invariants()
+
+    # ------------------------------------------------------------------ outputs
+    def regency_table(self) -> pd.DataFrame:
+        """One row per month (step 0 = initial state) with the regency indicators."""
+        df = pd.DataFrame(self.regency_rows)
+        df.insert(0, "seed", self.seed)
+        return df
+
+    def district_table(self) -> pd.DataFrame:
+        """One row per month and kecamatan with the district indicators and WISN staffing need."""
+        df = pd.concat(self.district_frames, ignore_index=True)
+        df.insert(0, "seed", self.seed)
+        return df
+
+    def parameters(self) -> dict[str, Any]:
+        """Every parameter value of this run."""
+        return dict(self.p)
+
+    # ------------------------------------------------------------------ checks
+    def check_invariants(self) -> None:
+        """Raise InvariantError when conservation or bounds fail (run each step in tests)."""
+        fam = self.families
+        ps = self.posts
+        act = fam.active
+        errors: list[str] = []
+        row = self.regency_rows[-1]
+        n = int(act.sum())
+        if self.regency_rows and len(self.regency_rows) >= 2:
+            prev = self.regency_rows[-2]["families"]
+            flow = row["entries"] - row["graduations"] - row["exits"]
+            if n != prev + flow:
+                errors.append(f"families not conserved: {prev} + {flow} != {n}")
+        assigned = act & (fam.fac >= 0)
+        if not np.all(ps.filled[fam.fac[assigned]]):
+            errors.append("a family is assigned to a vacant post")
+        if int(ps.caseload[ps.filled].sum()) != int(assigned.sum()):
+            errors.append("caseloads do not sum to the assigned families")
+        if int(ps.caseload[~ps.filled].sum()) != 0:
+            errors.append("a vacant post carries a caseload")
+        n_agents = len(self.agents_by_type[Family]) if Family in self.agents_by_type else 0
+        if n_agents != n:
+            errors.append(f"{n_agents} Family agents for {n} families")
+        n_fac = len(self.agents_by_type[Facilitator]) if Facilitator in self.agents_by_type else 0
+        if n_fac != int(ps.filled.sum()):
+            errors.append(f"{n_fac} Facilitator agents for {int(ps.filled.sum())} filled posts")
+        for name in ("k_edu", "k_health", "k_fin", "rapport"):
+            col = getattr(fam, name)[act]
+            if col.size and (col.min() < 0 or col.max() > 1):
+                errors.append(f"family {name} outside [0, 1]")
+        if np.any(fam.welfare[act] < 0):
+            errors.append("negative welfare")
+        for name in ("burnout", "s_tech", "s_psy", "motivation", "quality"):
+            col = getattr(ps, name)[ps.filled]
+            if col.size and (col.min() < 0 or col.max() > 1):
+                errors.append(f"facilitator {name} outside [0, 1]")
+        for name in ("hours_admin", "hours_groups", "hours_visits", "visits_done"):
+            if np.any(getattr(ps, name) < 0):
+                errors.append(f"negative {name}")
+        if np.any(self.nonkpm_poor < 0):
+            errors.append("negative poor outside KPM")
+        for key, value in row.items():
+            if (key.startswith("share_") or key.endswith("_rate")) and not 0 <= value <= 1:
+                errors.append(f"{key} = {value} outside [0, 1]")
+        if errors:
+            raise InvariantError(f"step {self.steps}: " + "; ".join(errors))
+
+
+_PHASE_FN = {
+    "staffing": staffing.step,
+    "timebudget": timebudget.step,
+    "visits": visits.step,
+    "families": families.step,
+    "workforce": workforce.step,
+    "record": metrics.record,
+}
+
+
+def _signature() -> inspect.Signature:
+    """The constructor's signature with every parameter of sim.params as a keyword."""
+    base = inspect.signature(CaseloadModel.__init__)
+    fixed = [v for k, v in base.parameters.items() if k != "overrides"]
+    extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=s.default) for n, s in params.PARAMS.items()]
+    head = [v.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD) for v in fixed]
+    return base.replace(parameters=head + extra)
+
+
+CaseloadModel.__init__.__signature__ = _signature()  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Import every lever module so that each registers itself (one module per lever)."""

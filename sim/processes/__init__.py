@@ -1,0 +1,13 @@
+"""The phases of one month, one module each, in the order CaseloadModel.step runs them.
+
+1. staffing     vacant posts are filled when their recruitment lag ends; families of
+                 changed districts are rebalanced over the facilitators present
+2. timebudget   caseload and hours: admin (e-PKH, SIKS-NG), P2K2 groups, visits, travel
+3. visits       which families are visited, how often and how well
+4. families     behaviour, compliance, welfare, poverty, graduation, exits and entrants
+5. workforce    burnout, skills and training, motivation, quits and contract reviews
+6. record       (sim.metrics) regency and district indicators for the month
+Policies (sim.policies) act just before the phase they name.
+"""
+
+PHASES: tuple[str, ...] = ("staffing", "timebudget", "visits", "families", "workforce", "record")

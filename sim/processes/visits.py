@@ -1,0 +1,65 @@
+"""Phase 3, visits: which families each facilitator reaches, and how well.
+
+Allocation. A facilitator's visits this month (from the time budget) are shared over her
+families in proportion to a priority weight set by the evaluation scheme:
+  admin_speed     every family weighs the same (no reason to seek out the hardest cases);
+  social_outcome  weight (1 + months since last visit) * (1 + 2 * poor): the longest
+                  unvisited and the poor first.
+Family i expects e_i = visits_f * w_i / sum_f(w); it gets floor(e_i) visits plus one more
+with probability frac(e_i), at most ``max_visits_per_family_month``.
+
+Quality of the facilitator's contacts (0-1):
+  Q_f = S_psy * (1 - q_B * B) * min(1, t_actual / t_standard)^delta
+        * (1 + local_bonus * local) * (1 + sup_bonus * R_sup / R_max)
+        * (1 + outcome_bonus if evaluation is on social outcomes)
+        * (1 - motivation_quality_weight * (1 - M))
+A family's contact quality is Q_f * (0.7 + 0.3 * rapport); rapport grows with each visit
+and is lost when the family is reassigned (continuity, Flower et al. 2005).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.model import CaseloadModel
+
+
+def step(model: CaseloadModel) -> None:
+    """Allocate visits to families and compute each facilitator's contact quality."""
+    p = model.p
+    fam = model.families
+    ps = model.posts
+    u = model.streams["visits"].random(fam.capacity)  # fixed size: same draws whatever the policy
+    served = fam.active & (fam.fac >= 0)
+    fac = np.where(served, fam.fac, 0)
+    if model.outcome_evaluation:
+        w = (1.0 + fam.months_since_visit) * (1.0 + 2.0 * fam.poor)
+    else:
+        w = np.ones(fam.capacity)
+    w = np.where(served, w, 0.0)
+    wsum = np.bincount(fac, weights=w, minlength=ps.capacity)[: ps.capacity]
+    share = np.where(served, w / np.maximum(wsum[fac], 1e-12), 0.0)
+    expected = ps.visits_done[fac] * share
+    whole = np.floor(expected)
+    visits = whole + (u < expected - whole)
+    visits = np.minimum(visits, p["max_visits_per_family_month"])
+    fam.visits[:] = np.where(served, visits, 0).astype(np.int8)
+
+    # facilitator contact quality
+    b = ps.burnout
+    time_factor = np.minimum(1.0, ps.min_per_visit / np.maximum(ps.min_per_visit_std, 1e-9)) ** p["quality_time_exponent"]
+    q = ps.s_psy * (1.0 - p["quality_burnout_penalty"] * b) * time_factor
+    q *= 1.0 + p["local_closeness_bonus"] * ps.local
+    rmax = p["supervision_resource_max"]
+    q *= 1.0 + p["supervision_quality_bonus"] * (model.supervision_resource / rmax if rmax > 0 else 0.0)
+    if model.outcome_evaluation:
+        q *= 1.0 + p["outcome_evaluation_quality_bonus"]
+    q *= 1.0 - p["motivation_quality_weight"] * (1.0 - ps.motivation)
+    ps.quality[:] = np.where(ps.filled, np.clip(q, 0.0, 1.0), 0.0)
+
+    visited = fam.visits > 0
+    fam.months_since_visit[:] = np.where(visited, 0, fam.months_since_visit + fam.active)
+    fam.rapport[:] = np.where(visited, fam.rapport + 0.3 * (1.0 - fam.rapport), fam.rapport)

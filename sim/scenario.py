@@ -1,0 +1,273 @@
+"""Scenario files (scenarios/*.toml): strict loading, inheritance and validation.
+
+A scenario names a data profile, a run length and parameter overrides, and switches
+policy levers on::
+
+    name = "cap-150"
+    extends = "baseline"                 # optional: inherit another scenario (by name or path)
+    description = "Hire up to 1:150 ..."
+    description_id = "Rekrut hingga 1:150 ..."
+    profile = "paper-2023"
+    months = 36
+    start = "2021-01"
+
+    [parameters]                          # any parameter of sim.params
+    incentive_rp_month = 3150000
+
+    [policies.caseload_cap]               # a lever of sim.policies, with its settings
+    cap = 150
+
+Every error names the file, the key path and, where it can be found, the line; unknown
+keys get a did-you-mean suggestion; types are strict (no "5" for 5, no nan or inf).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim import params
+from sim.districts import PROFILE_NAMES
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+TOP_KEYS: dict[str, str] = {
+    "name": "str",
+    "extends": "str",
+    "description": "str",
+    "description_id": "str",
+    "profile": "str",
+    "months": "int",
+    "start": "str",
+    "scale": "float",
+    "parameters": "table",
+    "policies": "table",
+    "sources": "table",
+}
+
+
+class ScenarioError(ValueError):
+    """A scenario file is missing, malformed or invalid; the message says where and why."""
+
+
+@dataclass
+class Scenario:
+    """A fully resolved scenario (inheritance applied, everything validated)."""
+
+    name: str
+    path: Path | None
+    description: str = ""
+    description_id: str = ""
+    profile: str = "paper-2023"
+    months: int = 36
+    start: str = "2021-01"
+    scale: float = 1.0
+    parameters: dict[str, Any] = field(default_factory=dict)   # overrides only
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+    chain: list[str] = field(default_factory=list)              # files read, child first
+
+    def model_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for CaseloadModel (without rng)."""
+        from sim.policies import build_policies
+
+        return {
+            "profile": self.profile,
+            "scale": self.scale,
+            "start": self.start,
+            "policies": build_policies(self.policies),
+            **self.parameters,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for manifests."""
+        return {
+            "name": self.name, "path": str(self.path) if self.path else None,
+            "description": self.description, "description_id": self.description_id,
+            "profile": self.profile, "months": self.months, "start": self.start, "scale": self.scale,
+            "parameters": dict(self.parameters), "policies": {k: dict(v) for k, v in self.policies.items()},
+            "files": list(self.chain),
+        }
+
+
+def _line_of(text: str, key: str, table: str | None = None) -> int | None:
+    """Best-effort 1-based line where ``key`` is set (inside ``[table]`` if given)."""
+    lines = text.splitlines()
+    start = 0
+    if table is not None:
+        pat = re.compile(r"^\s*\[\s*" + re.escape(table) + r"\s*\]\s*(#.*)?$")
+        for i, ln in enumerate(lines):
+            if pat.match(ln):
+                start = i + 1
+                break
+        else:
+            return None
+    key_pat = re.compile(r"^\s*\"?" + re.escape(key) + r"\"?\s*=")
+    for i in range(start, len(lines)):
+        if table is not None and i > start and lines[i].lstrip().startswith("["):
+            break
+        if key_pat.match(lines[i]):
+            return i + 1
+    return None
+
+
+def _where(path: Path | str, keypath: str, line: int | None) -> str:
+    return f"{path}" + (f" line {line}" if line else "") + f", key '{keypath}'"
+
+
+def _check_type(value: Any, kind: str) -> bool:
+    if kind == "str":
+        return isinstance(value, str)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if kind == "table":
+        return isinstance(value, dict)
+    return False
+
+
+def _read(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: scenario file not found") from None
+    except OSError as e:
+        raise ScenarioError(f"{path}: cannot read scenario file ({e.strerror})") from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(f"{path}: not valid TOML: {e}") from None
+
+
+def resolve_path(ref: str, relative_to: Path | None = None) -> Path:
+    """A scenario reference: a path to a .toml file, or a name in the scenarios/ folder."""
+    p = Path(ref)
+    if p.suffix == ".toml":
+        if not p.is_absolute() and relative_to is not None and not p.exists():
+            cand = relative_to.parent / p
+            if cand.exists():
+                return cand
+        return p
+    for base in ([relative_to.parent] if relative_to else []) + [SCENARIO_DIR]:
+        cand = base / f"{ref}.toml"
+        if cand.exists():
+            return cand
+    return SCENARIO_DIR / f"{ref}.toml"
+
+
+def _validate_raw(raw: dict[str, Any], text: str, path: Path) -> None:
+    for key, value in raw.items():
+        kind = TOP_KEYS.get(key)
+        if kind is None:
+            msg = params.unknown_name_message(key, TOP_KEYS, "key")
+            raise ScenarioError(f"{_where(path, key, _line_of(text, key))}: {msg}")
+        if not _check_type(value, kind):
+            want = {"str": "a string", "int": "an integer", "float": "a finite number", "table": "a table"}[kind]
+            raise ScenarioError(f"{_where(path, key, _line_of(text, key))}: expected {want}, got {value!r}")
+    if "months" in raw and not 1 <= raw["months"] <= 600:
+        raise ScenarioError(f"{_where(path, 'months', _line_of(text, 'months'))}: expected 1..600, got {raw['months']}")
+    if "scale" in raw and not 0 < raw["scale"] <= 2:
+        raise ScenarioError(f"{_where(path, 'scale', _line_of(text, 'scale'))}: expected a number in (0, 2], got {raw['scale']}")
+    if "profile" in raw and raw["profile"] not in PROFILE_NAMES:
+        raise ScenarioError(
+            f"{_where(path, 'profile', _line_of(text, 'profile'))}: unknown profile {raw['profile']!r}; "
+            f"valid profiles: {', '.join(PROFILE_NAMES)}"
+        )
+    if "start" in raw and not re.fullmatch(r"(19|20|21)\d\d-(0[1-9]|1[0-2])", raw["start"]):
+        raise ScenarioError(f"{_where(path, 'start', _line_of(text, 'start'))}: expected 'YYYY-MM', got {raw['start']!r}")
+    for name, value in raw.get("parameters", {}).items():
+        keypath = f"parameters.{name}"
+        line = _line_of(text, name, "parameters")
+        try:
+            params.validate({name: value})
+        except params.ParameterError as e:
+            raise ScenarioError(f"{_where(path, keypath, line)}: {e}") from None
+    from sim.policies import REGISTRY, PolicyError, check_settings
+
+    for name, settings in raw.get("policies", {}).items():
+        keypath = f"policies.{name}"
+        line = _line_of(text, name, "policies") or _line_of(text, "", f"policies.{name}")
+        if name not in REGISTRY:
+            msg = params.unknown_name_message(name, REGISTRY, "policy")
+            raise ScenarioError(f"{_where(path, keypath, line)}: {msg}")
+        if not isinstance(settings, dict):
+            raise ScenarioError(f"{_where(path, keypath, line)}: expected a table of settings, got {settings!r}")
+        try:
+            check_settings(name, settings)
+        except PolicyError as e:
+            sub = e.key
+            sline = _line_of(text, sub, f"policies.{name}") if sub else line
+            raise ScenarioError(f"{_where(path, keypath + ('.' + sub if sub else ''), sline)}: {e}") from None
+    sources = raw.get("sources", {})
+    for k, v in sources.items():
+        if not isinstance(v, str):
+            raise ScenarioError(f"{_where(path, 'sources.' + k, _line_of(text, k, 'sources'))}: expected a string, got {v!r}")
+
+
+def load(ref: str | Path, _seen: tuple[Path, ...] = ()) -> Scenario:
+    """Load, inherit and validate a scenario by path or by name (scenarios/NAME.toml)."""
+    path = resolve_path(str(ref)) if not isinstance(ref, Path) else ref
+    real = path.resolve()
+    if real in _seen:
+        cycle = " -> ".join(str(p) for p in (*_seen, real))
+        raise ScenarioError(f"{path}: inheritance cycle: {cycle}")
+    raw, text = _read(path)
+    _validate_raw(raw, text, path)
+    if "extends" in raw:
+        parent_path = resolve_path(raw["extends"], relative_to=path)
+        if not parent_path.exists():
+            raise ScenarioError(
+                f"{_where(path, 'extends', _line_of(text, 'extends'))}: parent scenario "
+                f"{raw['extends']!r} not found (looked for {parent_path})"
+            )
+        base = load(parent_path, (*_seen, real))
+    else:
+        base = Scenario(name=raw.get("name", path.stem), path=path)
+    sc = Scenario(
+        name=raw.get("name", path.stem),
+        path=path,
+        description=raw.get("description", base.description if "extends" in raw else ""),
+        description_id=raw.get("description_id", base.description_id if "extends" in raw else ""),
+        profile=raw.get("profile", base.profile),
+        months=raw.get("months", base.months),
+        start=raw.get("start", base.start),
+        scale=float(raw.get("scale", base.scale)),
+        parameters={**base.parameters, **raw.get("parameters", {})},
+        policies={**{k: dict(v) for k, v in base.policies.items()}, **raw.get("policies", {})},
+        sources={**base.sources, **raw.get("sources", {})},
+        chain=[str(path), *base.chain] if "extends" in raw else [str(path)],
+    )
+    return sc
+
+
+def from_profile(profile: str) -> Scenario:
+    """A scenario that is just a data profile at its defaults."""
+    if profile not in PROFILE_NAMES:
+        raise ScenarioError(f"unknown profile {profile!r}; valid profiles: {', '.join(PROFILE_NAMES)}")
+    return Scenario(name=profile, path=None, profile=profile, description=f"defaults on the {profile} profile")
+
+
+def load_any(ref: str) -> Scenario:
+    """A scenario file, a scenario name in scenarios/, or a data profile name."""
+    if ref in PROFILE_NAMES and not resolve_path(ref).exists():
+        return from_profile(ref)
+    p = resolve_path(ref)
+    if not p.exists():
+        names = sorted(x.stem for x in SCENARIO_DIR.glob("*.toml"))
+        raise ScenarioError(
+            f"{ref}: no such scenario file or profile. Scenarios: {', '.join(names)}; "
+            f"profiles: {', '.join(PROFILE_NAMES)}"
+        )
+    return load(p)
+
+
+def overrides_of(scenario: Scenario) -> Mapping[str, Any]:
+    """The parameter overrides of a scenario (validated)."""
+    params.validate(scenario.parameters)
+    return scenario.parameters

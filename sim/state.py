@@ -1,0 +1,107 @@
+"""Agent state as numpy columns of fixed capacity.
+
+Families and facilitator posts live in preallocated arrays (LASER-style): a row is a
+family or a post, ``active`` says whether it is in use. Mesa agent objects
+(sim.agents) are thin handles onto these rows, so every process of a month runs as a
+handful of vectorised array operations. Exited families' rows are reused by entrants;
+the columns grow (doubling) if a policy hires or enrols beyond the capacity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+FAMILY_COLUMNS: dict[str, Any] = {
+    "active": np.bool_,
+    "district": np.int16,
+    "fac": np.int32,              # post index of the assigned facilitator, -1 if none
+    "pkh": np.bool_,
+    "sembako": np.bool_,
+    "log_perm": np.float64,       # permanent log consumption / poverty line (market part)
+    "shock": np.float64,          # transitory log consumption, AR(1)
+    "welfare": np.float64,        # consumption incl. transfers / poverty line
+    "poor": np.bool_,
+    "k_edu": np.float64,          # behaviour scores in [0, 1]
+    "k_health": np.float64,
+    "k_fin": np.float64,
+    "compliant": np.bool_,        # met PKH conditions at the last quarterly verification
+    "months_since_visit": np.int32,
+    "visits": np.int8,            # home visits received this month
+    "months_above": np.int16,     # consecutive months above the graduation threshold
+    "rapport": np.float64,        # relationship with the current facilitator, reset on reassignment
+    "entered_step": np.int32,
+}
+
+POST_COLUMNS: dict[str, Any] = {
+    "open": np.bool_,             # the post exists (funded)
+    "filled": np.bool_,           # a facilitator holds it
+    "district": np.int16,
+    "refill_step": np.int32,      # step at which a vacant post is filled, -1 if filled or not open
+    "burnout": np.float64,        # state of the facilitator holding the post
+    "s_tech": np.float64,
+    "s_psy": np.float64,
+    "motivation": np.float64,
+    "tenure_months": np.int32,
+    "months_since_training": np.int32,
+    "trained_since_start": np.bool_,
+    "local": np.bool_,
+    "contract_month": np.int8,    # calendar month (1-12) of the yearly contract review
+    "incentive_rp": np.float64,   # monthly pay of this post (regional differentials change it)
+    # per-month scratch, written by the time budget and visits phases
+    "caseload": np.int32,
+    "hours_avail": np.float64,
+    "hours_admin": np.float64,
+    "hours_groups": np.float64,
+    "hours_visits": np.float64,
+    "load_ratio": np.float64,
+    "visits_done": np.float64,
+    "min_per_visit": np.float64,      # minutes actually spent per visit (less when rushing)
+    "min_per_visit_std": np.float64,  # standard minutes per visit: visit_h + travel
+    "group_coverage": np.float64,     # share of the P2K2 sessions needed that were held
+    "quality": np.float64,            # quality of this facilitator's contacts this month, 0-1
+}
+
+
+class Columns:
+    """A set of equally long numpy columns with a capacity that can grow."""
+
+    def __init__(self, spec: dict[str, Any], capacity: int) -> None:
+        self._spec = spec
+        self.capacity = int(capacity)
+        for name, dtype in spec.items():
+            setattr(self, name, np.zeros(self.capacity, dtype=dtype))
+
+    def grow(self, min_capacity: int) -> None:
+        """Enlarge every column to at least ``min_capacity`` rows (new rows zero)."""
+        if min_capacity <= self.capacity:
+            return
+        new_cap = max(min_capacity, 2 * self.capacity)
+        for name, dtype in self._spec.items():
+            old = getattr(self, name)
+            new = np.zeros(new_cap, dtype=dtype)
+            new[: self.capacity] = old
+            setattr(self, name, new)
+        self.capacity = new_cap
+
+    def columns(self) -> list[str]:
+        """Column names."""
+        return list(self._spec)
+
+    def __getattr__(self, name: str) -> np.ndarray:  # for type checkers; real columns are set attributes
+        raise AttributeError(name)
+
+
+class FamilyState(Columns):
+    """Columns of the KPM families."""
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(FAMILY_COLUMNS, capacity)
+
+
+class PostState(Columns):
+    """Columns of facilitator posts and the facilitators who hold them."""
+
+    def __init__(self, capacity: int) -> None:
+        super().__init__(POST_COLUMNS, capacity)
