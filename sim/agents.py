@@ -118,7 +118,11 @@ class Family(mesa.Agent):
         try:
             agents = [new(cls) for _ in rows]
             for i, (a, r) in enumerate(zip(agents, rows, strict=True)):
-                a.__dict__.update(model=model, unique_id=uid + i, pos=None, row=r)
+                # plain attribute stores keep CPython's inline values: no per-agent dict object
+                a.model = model
+                a.unique_id = uid + i
+                a.pos = None
+                a.row = r
         finally:
             if was_enabled:
                 gc.enable()

@@ -104,19 +104,35 @@ _KINDS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "pct": ("a percentage in [0, 100]", _num(0, 100)),
 }
 _COLUMNS: dict[str, dict[str, str]] = {
-    "kecamatan_codes.csv": {"kemendagri_code": "code", "bps_code_mfd2018": "bps", "name": "text",
-                            "centroid_lat": "lat", "centroid_lng": "lng", "polygon_area_km2_derived": "area"},
+    "kecamatan_codes.csv": {
+        "kemendagri_code": "code",
+        "bps_code_mfd2018": "bps",
+        "name": "text",
+        "centroid_lat": "lat",
+        "centroid_lng": "lng",
+        "polygon_area_km2_derived": "area",
+    },
     "villages.csv": {"kecamatan_code": "kec", "code": "text"},
-    "districts_population.csv": {"code": "kec", "population": "count?", "population_year": "year?",
-                                 "population_kind": "any", "area_km2": "area?", "source": "any"},
-    "districts_population_long.csv": {"code": "kec", "value": "count", "year": "year?", "kind": "any",
-                                      "source": "any", "note": "any"},
+    "districts_population.csv": {
+        "code": "kec",
+        "population": "count?",
+        "population_year": "year?",
+        "population_kind": "any",
+        "area_km2": "area?",
+        "source": "any",
+    },
+    "districts_population_long.csv": {
+        "code": "kec",
+        "value": "count",
+        "year": "year?",
+        "kind": "any",
+        "source": "any",
+        "note": "any",
+    },
     "voters_2024_partial.csv": {"code": "kec", "dpt_voters_pemilu2024": "count"},
-    "bps_poverty_series.csv": {"year": "year", "region": "text", "poverty_rate_pct": "pct?",
-                               "poor_people": "count?"},
+    "bps_poverty_series.csv": {"year": "year", "region": "text", "poverty_rate_pct": "pct?", "poor_people": "count?"},
 }
-_UNIQUE = {"kecamatan_codes.csv": "kemendagri_code", "districts_population.csv": "code",
-           "voters_2024_partial.csv": "code"}
+_UNIQUE = {"kecamatan_codes.csv": "kemendagri_code", "districts_population.csv": "code", "voters_2024_partial.csv": "code"}
 
 
 def _read(d: Path, fname: str, known: set[str] | None = None) -> list[dict[str, Any]]:
@@ -127,11 +143,13 @@ def _read(d: Path, fname: str, known: set[str] | None = None) -> list[dict[str, 
     path, columns = d / fname, _COLUMNS[fname]
     if not path.is_file():
         raise DataError(f"{_where(path)}: file not found (expected a CSV with columns {', '.join(columns)})")
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False, encoding="utf-8")
     for col in columns:
         if col not in df.columns:
-            raise DataError(f"{_where(path)} line 1, column '{col}': expected a column named '{col}' "
-                            f"in the header, got columns {list(df.columns)}")
+            raise DataError(
+                f"{_where(path)} line 1, column '{col}': expected a column named '{col}' "
+                f"in the header, got columns {list(df.columns)}"
+            )
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
     for i, record in enumerate(df.to_dict("records")):
@@ -150,8 +168,7 @@ def _read(d: Path, fname: str, known: set[str] | None = None) -> list[dict[str, 
                 raise _cell_error(path, i + 2, col, "a kecamatan code listed in kecamatan_codes.csv", raw)
         if (key := _UNIQUE.get(fname)) is not None:
             if row[key] in seen:
-                raise _cell_error(path, i + 2, key, f"a code not used before (it is on line {seen[row[key]]})",
-                                  row[key])
+                raise _cell_error(path, i + 2, key, f"a code not used before (it is on line {seen[row[key]]})", row[key])
             seen[row[key]] = i + 2
         rows.append(row)
     return rows
@@ -164,8 +181,7 @@ def _regency_population(d: Path) -> dict[int, int]:
         if r["region"] == REGENCY:
             for col in ("poverty_rate_pct", "poor_people"):
                 if not r[col]:
-                    raise _cell_error(d / "bps_poverty_series.csv", r["_line"], col, f"a number > 0 for {REGENCY}",
-                                      r[col] or "")
+                    raise _cell_error(d / "bps_poverty_series.csv", r["_line"], col, f"a number > 0 for {REGENCY}", r[col] or "")
             out[r["year"]] = round(r["poor_people"] / (r["poverty_rate_pct"] / 100))
     if not out:
         raise DataError(f"{_where(d / 'bps_poverty_series.csv')}: expected rows with region '{REGENCY}'")
@@ -219,22 +235,33 @@ def _populations(d: Path, rows: dict[str, dict[str, Any]], dp: list[dict[str, An
         elif code in voters:
             n, line = voters[code]
             pop, est, kind = round(n * ratio), True, "voters-scaled"
-            src = (f"estimate: voters_2024_partial.csv line {line} ({n:,} DPT 2024) x {ratio:.4f}, the median "
-                   f"census2020/voters ratio over {both_names}")
+            src = (
+                f"estimate: voters_2024_partial.csv line {line} ({n:,} DPT 2024) x {ratio:.4f}, the median "
+                f"census2020/voters ratio over {both_names}"
+            )
         elif code in other:
             year, n, where = other[code]
             growth = _growth_to_reference(year, regency)
             pop, est, kind = round(n * growth), True, "growth-scaled"
-            src = (f"estimate: {where} ({n:,} in {year}) x {growth:.4f}, the BPS-implied regency growth "
-                   f"{year}-{REFERENCE_YEAR} (bps_poverty_series.csv poor people / rate)")
+            src = (
+                f"estimate: {where} ({n:,} in {year}) x {growth:.4f}, the BPS-implied regency growth "
+                f"{year}-{REFERENCE_YEAR} (bps_poverty_series.csv poor people / rate)"
+            )
         else:
             pop, est, kind = round(r["villages"] * per_village), True, "villages-scaled"
-            src = (f"estimate: {r['villages']} villages (villages.csv) x {per_village:,.0f}, the median census2020 "
-                   f"population per village over {', '.join(rows[c]['name'] for c in read)}")
-        r.update(population=pop, population_year=REFERENCE_YEAR, population_kind=kind,
-                 population_source=src, population_estimated=est)
-    return {"bps_implied_population": {y: regency[y] for y in (2020, 2021) if y in regency},
-            "voters_ratio": ratio, "voters_ratio_districts": both_names, "population_per_village": per_village}
+            src = (
+                f"estimate: {r['villages']} villages (villages.csv) x {per_village:,.0f}, the median census2020 "
+                f"population per village over {', '.join(rows[c]['name'] for c in read)}"
+            )
+        r.update(
+            population=pop, population_year=REFERENCE_YEAR, population_kind=kind, population_source=src, population_estimated=est
+        )
+    return {
+        "bps_implied_population": {y: regency[y] for y in (2020, 2021) if y in regency},
+        "voters_ratio": ratio,
+        "voters_ratio_districts": both_names,
+        "population_per_village": per_village,
+    }
 
 
 def _minmax(x: np.ndarray) -> np.ndarray:
@@ -247,16 +274,22 @@ def load_districts(data_dir: Path | None = None) -> pd.DataFrame:
     d = data_dir or DATA_DIR
     kec = _read(d, "kecamatan_codes.csv")
     if len(kec) != N_KECAMATAN:
-        raise DataError(f"{_where(d / 'kecamatan_codes.csv')}: expected exactly {N_KECAMATAN} kecamatan rows, "
-                        f"got {len(kec)}")
-    rows = {k["kemendagri_code"]: {
-        "code": k["kemendagri_code"], "bps_code": k["bps_code_mfd2018"], "name": k["name"], "villages": 0,
-        "lat": k["centroid_lat"], "lng": k["centroid_lng"], "area_km2": k["polygon_area_km2_derived"],
-        "area_source": f"kecamatan_codes.csv line {k['_line']}: polygon_area_km2_derived (geodesic, boundary)",
-    } for k in kec}
+        raise DataError(f"{_where(d / 'kecamatan_codes.csv')}: expected exactly {N_KECAMATAN} kecamatan rows, got {len(kec)}")
+    rows = {
+        k["kemendagri_code"]: {
+            "code": k["kemendagri_code"],
+            "bps_code": k["bps_code_mfd2018"],
+            "name": k["name"],
+            "villages": 0,
+            "lat": k["centroid_lat"],
+            "lng": k["centroid_lng"],
+            "area_km2": k["polygon_area_km2_derived"],
+            "area_source": f"kecamatan_codes.csv line {k['_line']}: polygon_area_km2_derived (geodesic, boundary)",
+        }
+        for k in kec
+    }
     if SEAT_CODE not in rows:
-        raise DataError(f"{_where(d / 'kecamatan_codes.csv')}: expected the regency seat {SEAT_CODE} (Cikarang "
-                        "Pusat), not found")
+        raise DataError(f"{_where(d / 'kecamatan_codes.csv')}: expected the regency seat {SEAT_CODE} (Cikarang Pusat), not found")
     for v in _read(d, "villages.csv", set(rows)):
         rows[v["kecamatan_code"]]["villages"] += 1
     for code, r in rows.items():
@@ -265,8 +298,9 @@ def load_districts(data_dir: Path | None = None) -> pd.DataFrame:
     dp = _read(d, "districts_population.csv", set(rows))
     for p in dp:
         if p["area_km2"] is not None:
-            rows[p["code"]].update(area_km2=p["area_km2"],
-                                   area_source=f"districts_population.csv line {p['_line']}: {p['source']}")
+            rows[p["code"]].update(
+                area_km2=p["area_km2"], area_source=f"districts_population.csv line {p['_line']}: {p['source']}"
+            )
     attrs = _populations(d, rows, dp)
 
     df = pd.DataFrame([rows[c] for c in sorted(rows)])
@@ -281,13 +315,35 @@ def load_districts(data_dir: Path | None = None) -> pd.DataFrame:
     df["remoteness"] = _minmax(raw)
     df["travel_min_per_visit"] = TRAVEL_MIN_BASE + TRAVEL_MIN_REMOTE * df["remoteness"]
     remote = f"remote: remoteness >= {VULNERABLE_REMOTENESS}"
-    df["vulnerable_reason"] = [VULNERABLE_CODES.get(c, remote if x >= VULNERABLE_REMOTENESS else "")
-                               for c, x in zip(df["code"], df["remoteness"], strict=True)]
+    df["vulnerable_reason"] = [
+        VULNERABLE_CODES.get(c, remote if x >= VULNERABLE_REMOTENESS else "")
+        for c, x in zip(df["code"], df["remoteness"], strict=True)
+    ]
     df["vulnerable"] = df["vulnerable_reason"] != ""
-    df = df[["code", "bps_code", "name", "villages", "lat", "lng", "area_km2", "area_source", "population",
-             "population_year", "population_kind", "population_source", "population_estimated", "population_share",
-             "distance_to_seat_km", "area_per_village_km2", "remoteness", "travel_min_per_visit", "vulnerable",
-             "vulnerable_reason"]]
+    df = df[
+        [
+            "code",
+            "bps_code",
+            "name",
+            "villages",
+            "lat",
+            "lng",
+            "area_km2",
+            "area_source",
+            "population",
+            "population_year",
+            "population_kind",
+            "population_source",
+            "population_estimated",
+            "population_share",
+            "distance_to_seat_km",
+            "area_per_village_km2",
+            "remoteness",
+            "travel_min_per_visit",
+            "vulnerable",
+            "vulnerable_reason",
+        ]
+    ]
     df.attrs.update(population_total=int(df["population"].sum()), **attrs)
     return df
 
@@ -322,8 +378,7 @@ def _is_num(x: Any) -> bool:
 _TOML_KINDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "str": ("a non-empty string", lambda x: isinstance(x, str) and x.strip() != ""),
     "count": ("an integer > 0", lambda x: isinstance(x, int) and not isinstance(x, bool) and x > 0),
-    "year": ("a year (integer 1900-2100)", lambda x: isinstance(x, int) and not isinstance(x, bool)
-             and 1900 <= x <= 2100),
+    "year": ("a year (integer 1900-2100)", lambda x: isinstance(x, int) and not isinstance(x, bool) and 1900 <= x <= 2100),
     "share": ("a number in [0, 1]", lambda x: _is_num(x) and 0 <= x <= 1),
     "pct": ("a percentage in (0, 100)", lambda x: _is_num(x) and 0 < x < 100),
     "money": ("a number > 0", lambda x: _is_num(x) and x > 0),
@@ -402,7 +457,7 @@ def _quota(t: _Toml, start_year: int) -> tuple[dict[int, int], str]:
     """quota.by_year (year -> families): listed years kept, the last held up to quota.hold_until."""
     node = t.node("quota.by_year")
     if not isinstance(node, dict) or not isinstance(node.get("value"), dict) or not node["value"]:
-        raise t.fail("quota.by_year", "a table { value = { YEAR = families, ... }, source = \"...\" }", node)
+        raise t.fail("quota.by_year", 'a table { value = { YEAR = families, ... }, source = "..." }', node)
     source = t.plain("source", "str", node, "quota.by_year.")
     listed = {}
     for year in node["value"]:
@@ -441,8 +496,7 @@ def _spread(t: _Toml, districts: pd.DataFrame, src: dict[str, str]) -> tuple[np.
     kpm = np.zeros(len(districts), dtype=np.int64)
     kpm[is_fixed] = [fixed_kpm[c] for c in districts["code"][is_fixed]]
     kpm[~is_fixed] = _largest_remainder(districts["population_share"].to_numpy()[~is_fixed], rest)
-    rule = np.full(len(districts), f"KPM: {spread} of the {rest:,} families not fixed; facilitators: by KPM",
-                   dtype=object)
+    rule = np.full(len(districts), f"KPM: {spread} of the {rest:,} families not fixed; facilitators: by KPM", dtype=object)
     fac = np.zeros(len(districts), dtype=np.int64)
     if fixed_kpm:
         caseload, src["understaffed_caseload"] = t.figure("facilitators.understaffed_caseload", "count")
@@ -469,10 +523,12 @@ def load_profile(name: str, scale: float = 1.0, data_dir: Path | None = None) ->
     src: dict[str, str] = {}
     v: dict[str, Any] = {}
     for field, key, kind in (
-        ("start_year", "start.year", "year"), ("population_start", "start.population", "count"),
+        ("start_year", "start.year", "year"),
+        ("population_start", "start.population", "count"),
         ("poverty_rate_start_pct", "start.poverty_rate_pct", "pct"),
         ("poor_people_start", "start.poor_people", "count"),
-        ("pkh_share", "families.pkh_share", "share"), ("sembako_share", "families.sembako_share", "share"),
+        ("pkh_share", "families.pkh_share", "share"),
+        ("sembako_share", "families.sembako_share", "share"),
         ("untrained_share_2023", "facilitators.untrained_share_2023", "share"),
         ("incentive_rp_month", "facilitators.incentive_rp_month", "money"),
     ):
@@ -482,11 +538,10 @@ def load_profile(name: str, scale: float = 1.0, data_dir: Path | None = None) ->
     kpm, fac, rule = _spread(t, districts, src)
 
     n_kpm, n_fac = round(scale * int(kpm.sum())), round(scale * int(fac.sum()))
+    # below about scale 0.064 the rounded totals cannot give every district with families a
+    # facilitator; each keeps one, so the totals are then a little above scale x total
     need = int((kpm > 0).sum())
-    if min(n_kpm, n_fac) < need:
-        low = (need - 0.5) / min(int(kpm.sum()), int(fac.sum()))
-        raise ValueError(f"scale must be in (0, {SCALE_MAX:g}] and >= {low:.4f} for profile '{name}', so that each "
-                         f"of its {need} districts with families keeps a facilitator; got {scale!r}")
+    n_kpm, n_fac = max(n_kpm, need), max(n_fac, need)
     kpm, fac = _largest_remainder(kpm, n_kpm, minimum=1), _largest_remainder(fac, n_fac, minimum=1)
     df = districts.copy()
     df["kpm_families"] = kpm
@@ -499,12 +554,23 @@ def load_profile(name: str, scale: float = 1.0, data_dir: Path | None = None) ->
         src["facilitators_total"] += f"; x scale {scale:g}, rounded"
     src["scale"] = "run setting: agent counts = round(scale x profile totals); people counts are not scaled"
     return Profile(
-        name=name, title=t.plain("title", "str"), description=t.plain("description", "str"), districts=df,
-        scale=float(scale), families_total=n_kpm, facilitators_total=n_fac, pkh_share=float(v["pkh_share"]),
-        sembako_share=float(v["sembako_share"]), population_start=v["population_start"], start_year=v["start_year"],
-        poverty_rate_start_pct=float(v["poverty_rate_start_pct"]), poor_people_start=v["poor_people_start"],
-        incentive_rp_month=float(v["incentive_rp_month"]), untrained_share_2023=float(v["untrained_share_2023"]),
-        quota_by_year=quota, sources=src,
+        name=name,
+        title=t.plain("title", "str"),
+        description=t.plain("description", "str"),
+        districts=df,
+        scale=float(scale),
+        families_total=n_kpm,
+        facilitators_total=n_fac,
+        pkh_share=float(v["pkh_share"]),
+        sembako_share=float(v["sembako_share"]),
+        population_start=v["population_start"],
+        start_year=v["start_year"],
+        poverty_rate_start_pct=float(v["poverty_rate_start_pct"]),
+        poor_people_start=v["poor_people_start"],
+        incentive_rp_month=float(v["incentive_rp_month"]),
+        untrained_share_2023=float(v["untrained_share_2023"]),
+        quota_by_year=quota,
+        sources=src,
     )
 
 
@@ -517,8 +583,13 @@ def poverty_targets(profile: Profile, data_dir: Path | None = None) -> pd.DataFr
     rows = t.node("targets")
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
         raise t.fail("targets", "an array of tables [[targets]]", rows)
-    out = [{"year": t.plain("year", "year", r, f"targets[{k}]."),
+    out = [
+        {
+            "year": t.plain("year", "year", r, f"targets[{k}]."),
             "poverty_rate_pct": float(t.plain("poverty_rate_pct", "pct", r, f"targets[{k}].")),
             "poor_people": t.plain("poor_people", "count", r, f"targets[{k}]."),
-            "source": t.plain("source", "str", r, f"targets[{k}].")} for k, r in enumerate(rows)]
+            "source": t.plain("source", "str", r, f"targets[{k}]."),
+        }
+        for k, r in enumerate(rows)
+    ]
     return pd.DataFrame(out).sort_values("year").reset_index(drop=True)

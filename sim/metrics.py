@@ -74,13 +74,21 @@ def record(model: CaseloadModel) -> None:
     act = fam.active
     f = ps.filled
 
-    # population and poverty
-    dist = fam.district[act]
-    fam_by_d = np.bincount(dist, minlength=nd).astype(np.float64)
-    kpm_poor_by_d = np.bincount(fam.district[fam.poor], minlength=nd) * hh
+    # family counts by district in one pass: a 6-bit code per row, one bincount
+    u8 = np.uint8
+    bits = act.view(u8) | (fam.poor.view(u8) << u8(1)) | ((fam.months_since_visit >= 3).view(u8) << u8(2))
+    bits |= (fam.pkh.view(u8) << u8(3)) | (fam.compliant.view(u8) << u8(4)) | ((fam.fac >= 0).view(u8) << u8(5))
+    counts = np.bincount(fam.district * 64 + bits, minlength=nd * 64)[: nd * 64].reshape(nd, 64)
+    codes = np.arange(64)
+
+    def count(mask: int) -> np.ndarray:
+        return counts[:, (codes & mask) == mask].sum(axis=1)
+
+    fam_by_d = count(1).astype(np.float64)
+    kpm_poor_by_d = count(1 | 2) * hh
     poor_by_d = kpm_poor_by_d + model.nonkpm_poor
     pop = float(model.population.sum())
-    n_fam = int(act.sum())
+    n_fam = int(fam_by_d.sum())
 
     # caseload and staffing
     cl = ps.caseload[f]
@@ -93,15 +101,14 @@ def record(model: CaseloadModel) -> None:
     burn_by_d = np.bincount(ps.district[f], weights=ps.burnout[f], minlength=nd)
     required, ratio = wisn(model, fam_by_d, staff_by_d)
 
-    # families' contact and behaviour
-    visits_by_d = np.bincount(dist, weights=fam.visits[act], minlength=nd)
-    unvisited_by_d = np.bincount(fam.district[act & (fam.months_since_visit >= 3)], minlength=nd)
-    kbar = (fam.k_edu + fam.k_health + fam.k_fin) / 3.0
-    beh_by_d = np.bincount(dist, weights=kbar[act], minlength=nd)
-    pkh = act & fam.pkh
-    comp_by_d = np.bincount(fam.district[pkh & fam.compliant], minlength=nd)
-    pkh_by_d = np.bincount(fam.district[pkh], minlength=nd)
-    assigned = act & (fam.fac >= 0)
+    # families' contact and behaviour (stale rows of departed families weigh 0)
+    visits_by_d = np.bincount(fam.district, weights=fam.visits * act, minlength=nd)
+    unvisited_by_d = count(1 | 4)
+    kbar = (fam.k_edu + fam.k_health + fam.k_fin) * act / np.float32(3.0)
+    beh_by_d = np.bincount(fam.district, weights=kbar, minlength=nd)
+    comp_by_d = count(1 | 8 | 16)
+    pkh_by_d = count(1 | 8)
+    assigned_by_d = count(1 | 32)
 
     # cost this month: pay, operations, supervisors, training (added in workforce), policy extras
     n_sup = int(np.ceil(n_fac / model.supervision_ratio)) if n_fac else 0
@@ -123,16 +130,16 @@ def record(model: CaseloadModel) -> None:
         "population": pop / s,
         "poor_people": float(poor_by_d.sum()) / s,
         "poverty_rate_pct": 100.0 * _share(float(poor_by_d.sum()), pop),
-        "kpm_poverty_rate": _share(int(fam.poor.sum()), n_fam),
+        "kpm_poverty_rate": _share(float(kpm_poor_by_d.sum()) / hh, n_fam),
         "facilitators": n_fac,
         "posts": int(ps.open.sum()),
         "vacancies": int((ps.open & ~f).sum()),
-        "unassigned_families": int((act & (fam.fac < 0)).sum()),
+        "unassigned_families": int(fam_by_d.sum() - assigned_by_d.sum()),
         "caseload_mean": float(cl.mean()) if n_fac else 0.0,
         "caseload_p95": float(np.percentile(cl, 95)) if n_fac else 0.0,
         "caseload_max": int(cl.max()) if n_fac else 0,
         "share_fac_over_cap": _share(int((cl > cap).sum()), n_fac),
-        "visits_per_family": _share(float(fam.visits[act].sum()), n_fam),
+        "visits_per_family": _share(float(visits_by_d.sum()), n_fam),
         "share_unvisited_3m": _share(int(unvisited_by_d.sum()), n_fam),
         "visit_quality_mean": float(ps.quality[f].mean()) if n_fac else 0.0,
         "load_ratio_mean": float(ps.load_ratio[f].mean()) if n_fac else 0.0,
@@ -165,11 +172,8 @@ def record(model: CaseloadModel) -> None:
     model.last_regency = row
 
     with np.errstate(invalid="ignore", divide="ignore"):
-        dframe = pd.DataFrame({
-            "date": [when] * nd,
-            "step": model.steps,
-            "code": model.district_codes,
-            "district": model.district_names,
+        cols = {
+            "step": np.full(nd, model.steps),
             "families": fam_by_d.astype(np.int64),
             "population": model.population / s,
             "poor_people": poor_by_d / s,
@@ -177,9 +181,9 @@ def record(model: CaseloadModel) -> None:
             "facilitators": staff_by_d.astype(np.int64),
             "posts": posts_by_d,
             "vacancies": vac_by_d,
-            "caseload_mean": np.where(staff_by_d > 0, np.bincount(fam.district[assigned], minlength=nd) / np.maximum(staff_by_d, 1), np.nan),
+            "caseload_mean": np.where(staff_by_d > 0, assigned_by_d / np.maximum(staff_by_d, 1), np.nan),
             "share_fac_over_cap": np.where(staff_by_d > 0, over_by_d / np.maximum(staff_by_d, 1), 0.0),
-            "unassigned_families": np.bincount(fam.district[act & (fam.fac < 0)], minlength=nd),
+            "unassigned_families": fam_by_d.astype(np.int64) - assigned_by_d,
             "visits_per_family": np.where(fam_by_d > 0, visits_by_d / np.maximum(fam_by_d, 1), 0.0),
             "share_unvisited_3m": np.where(fam_by_d > 0, unvisited_by_d / np.maximum(fam_by_d, 1), 0.0),
             "burnout_mean": np.where(staff_by_d > 0, burn_by_d / np.maximum(staff_by_d, 1), np.nan),
@@ -189,5 +193,21 @@ def record(model: CaseloadModel) -> None:
             "wisn_required": required,
             "wisn_ratio": ratio,
             "wisn_shortage": required - staff_by_d,
-        })
-    model.district_frames.append(dframe)
+        }
+    model.district_frames.append(cols)
+
+
+def district_frame(model: CaseloadModel) -> pd.DataFrame:
+    """The district rows recorded so far as one DataFrame (built once, not every month)."""
+    frames = model.district_frames
+    nd = model.n_districts
+    steps = len(frames)
+    data: dict[str, Any] = {
+        "date": np.repeat([model.date_of_step(int(f["step"][0])) for f in frames], nd),
+        "code": np.tile(np.asarray(model.district_codes, dtype=object), steps),
+        "district": np.tile(np.asarray(model.district_names, dtype=object), steps),
+    }
+    for key in frames[0]:
+        data[key] = np.concatenate([f[key] for f in frames])
+    df = pd.DataFrame(data)
+    return df[["date", "step", "code", "district", *[k for k in frames[0] if k != "step"]]]

@@ -151,7 +151,7 @@ class CaseloadModel(mesa.Model):
 
         self._derive()
         self._counters()
-        self.family_agents: list[Family | None] = []
+        self.family_agents: np.ndarray = np.empty(0, dtype=object)  # Family handle per row, None if free
         self.facilitator_agents: list[Facilitator | None] = []
         self.changed_districts: set[int] = set()
         self._init_posts()
@@ -162,7 +162,7 @@ class CaseloadModel(mesa.Model):
         self.quits_cum = 0
         self.regency_rows: list[dict[str, Any]] = []
         self.last_regency: dict[str, Any] = {}
-        self.district_frames: list[pd.DataFrame] = []
+        self.district_frames: list[dict[str, np.ndarray]] = []
         for pol in self.policies:
             pol.setup(self)
         self._spin_up_workforce()
@@ -251,7 +251,7 @@ class CaseloadModel(mesa.Model):
             if fr.size and posts.size:
                 fam.fac[fr] = posts[np.arange(fr.size) % posts.size]
         self._draw_family_traits(rows, rng, initial=True)
-        self.family_agents = [None] * fam.capacity
+        self.family_agents = np.full(fam.capacity, None, dtype=object)
         self._create_family_handles(rows)
 
     def _draw_family_traits(self, rows: np.ndarray, rng: np.random.Generator, initial: bool) -> None:
@@ -335,10 +335,9 @@ class CaseloadModel(mesa.Model):
         return self.facilitator_agents[post] if 0 <= post < len(self.facilitator_agents) else None
 
     def _create_family_handles(self, rows: np.ndarray) -> None:
-        idx = rows.tolist()
-        agents = self.family_agents
-        for r, a in zip(idx, Family.create_many(self, idx), strict=True):
-            agents[r] = a
+        handles = np.empty(rows.size, dtype=object)
+        handles[:] = Family.create_many(self, rows.tolist())
+        self.family_agents[rows] = handles
 
     def vacate_posts(self, posts_idx: np.ndarray) -> None:
         """Facilitators leave ``posts_idx``: the posts wait for the recruitment lag."""
@@ -388,14 +387,9 @@ class CaseloadModel(mesa.Model):
         fam.active[rows] = False
         fam.poor[rows] = False
         fam.fac[rows] = -1
-        agents = self.family_agents
-        gone = []
-        for r in rows.tolist():
-            a = agents[r]
-            if a is not None:
-                gone.append(a)
-                agents[r] = None
-        Family.remove_many(self, gone)
+        gone = self.family_agents[rows]
+        self.family_agents[rows] = None
+        Family.remove_many(self, [a for a in gone.tolist() if a is not None])
 
     def add_families(self, n: int) -> None:
         """Enrol ``n`` new families, spread over districts like the profile, into free rows."""
@@ -405,7 +399,9 @@ class CaseloadModel(mesa.Model):
         free = np.flatnonzero(~fam.active)
         if free.size < n:
             fam.grow(fam.capacity + n)
-            self.family_agents.extend([None] * (fam.capacity - len(self.family_agents)))
+            grown = np.full(fam.capacity, None, dtype=object)
+            grown[: self.family_agents.size] = self.family_agents
+            self.family_agents = grown
             free = np.flatnonzero(~fam.active)
         rows = free[:n]
         rng = self.streams["entries"]
@@ -487,7 +483,7 @@ class CaseloadModel(mesa.Model):
 
     def district_table(self) -> pd.DataFrame:
         """One row per month and kecamatan with the district indicators and WISN staffing need."""
-        df = pd.concat(self.district_frames, ignore_index=True)
+        df = metrics.district_frame(self)
         df.insert(0, "seed", self.seed)
         return df
 

@@ -23,8 +23,7 @@ from sim.districts import (
 UNDERSTAFFED = {"32.16.06": "Tambun Selatan", "32.16.13": "Pebayuran"}
 MUARAGEMBONG = "32.16.17"
 CENSUS_READ = {"32.16.09", "32.16.11", "32.16.17", "32.16.19", "32.16.20"}
-VOTERS_SCALED = {"32.16.01", "32.16.02", "32.16.05", "32.16.06", "32.16.07", "32.16.10", "32.16.13", "32.16.18",
-                 "32.16.21"}
+VOTERS_SCALED = {"32.16.01", "32.16.02", "32.16.05", "32.16.06", "32.16.07", "32.16.10", "32.16.13", "32.16.18", "32.16.21"}
 VILLAGES_SCALED = {"32.16.03", "32.16.04", "32.16.12", "32.16.14", "32.16.15", "32.16.16", "32.16.22"}
 
 
@@ -58,9 +57,26 @@ def _csv_row(fname: str, **match: str) -> tuple[int, dict[str, str]]:
 def test_23_districts_sorted_with_all_columns(districts: pd.DataFrame) -> None:
     assert len(districts) == 23
     assert list(districts["code"]) == sorted(districts["code"]) == [f"32.16.{i:02d}" for i in range(1, 24)]
-    for col in ("code", "bps_code", "name", "villages", "lat", "lng", "area_km2", "area_source", "population",
-                "population_year", "population_kind", "population_source", "population_estimated",
-                "population_share", "distance_to_seat_km", "remoteness", "travel_min_per_visit", "vulnerable"):
+    for col in (
+        "code",
+        "bps_code",
+        "name",
+        "villages",
+        "lat",
+        "lng",
+        "area_km2",
+        "area_source",
+        "population",
+        "population_year",
+        "population_kind",
+        "population_source",
+        "population_estimated",
+        "population_share",
+        "distance_to_seat_km",
+        "remoteness",
+        "travel_min_per_visit",
+        "vulnerable",
+    ):
         assert col in districts.columns, col
     assert districts["villages"].sum() == 187
     assert (districts["population"] > 0).all()
@@ -190,9 +206,20 @@ def test_poverty_targets(profile: Profile) -> None:
 
 
 def test_every_figure_has_a_source(profile: Profile) -> None:
-    figures = ("families_total", "facilitators_total", "pkh_share", "sembako_share", "population_start", "start_year",
-               "poverty_rate_start_pct", "poor_people_start", "incentive_rp_month", "untrained_share_2023",
-               "quota_by_year", "districts")
+    figures = (
+        "families_total",
+        "facilitators_total",
+        "pkh_share",
+        "sembako_share",
+        "population_start",
+        "start_year",
+        "poverty_rate_start_pct",
+        "poor_people_start",
+        "incentive_rp_month",
+        "untrained_share_2023",
+        "quota_by_year",
+        "districts",
+    )
     for key in figures:
         assert profile.sources.get(key, "").strip(), key
     assert 2 <= profile.description.count(". ") + 1 <= 4
@@ -216,23 +243,24 @@ def _set_cell(path: Path, line: int, column: str, value: str) -> None:
         csv.writer(f).writerows(rows)
 
 
-@pytest.mark.parametrize(("fname", "line", "column", "value", "expected"), [
-    ("kecamatan_codes.csv", 5, "kemendagri_code", "32.1x.04", "expected a code like 32.16.NN, got '32.1x.04'"),
-    ("kecamatan_codes.csv", 4, "kemendagri_code", "32.16.01", "not used before"),
-    ("kecamatan_codes.csv", 7, "centroid_lat", "-7.2", "latitude in [-6.6, -5.8]"),
-    ("kecamatan_codes.csv", 9, "centroid_lng", "east", "longitude in [106.8, 107.4]"),
-    ("kecamatan_codes.csv", 3, "polygon_area_km2_derived", "-4", "a number > 0"),
-    ("villages.csv", 40, "kecamatan_code", "32.16.99", "listed in kecamatan_codes.csv"),
-    ("districts_population.csv", 3, "population", "abc", "an integer >= 0, got 'abc'"),
-    ("districts_population.csv", 11, "area_km2", "-3.5", "a number > 0"),
-    ("districts_population_long.csv", 2, "code", "32.16.24", "listed in kecamatan_codes.csv"),
-    ("voters_2024_partial.csv", 4, "dpt_voters_pemilu2024", "-172246", "an integer >= 0"),
-    ("voters_2024_partial.csv", 6, "code", "32.16.77", "listed in kecamatan_codes.csv"),
-    ("bps_poverty_series.csv", 8, "poor_people", "202.7k", "an integer >= 0"),
-])
-def test_bad_cell_names_file_line_and_column(
-    data: Path, fname: str, line: int, column: str, value: str, expected: str
-) -> None:
+@pytest.mark.parametrize(
+    ("fname", "line", "column", "value", "expected"),
+    [
+        ("kecamatan_codes.csv", 5, "kemendagri_code", "32.1x.04", "expected a code like 32.16.NN, got '32.1x.04'"),
+        ("kecamatan_codes.csv", 4, "kemendagri_code", "32.16.01", "not used before"),
+        ("kecamatan_codes.csv", 7, "centroid_lat", "-7.2", "latitude in [-6.6, -5.8]"),
+        ("kecamatan_codes.csv", 9, "centroid_lng", "east", "longitude in [106.8, 107.4]"),
+        ("kecamatan_codes.csv", 3, "polygon_area_km2_derived", "-4", "a number > 0"),
+        ("villages.csv", 40, "kecamatan_code", "32.16.99", "listed in kecamatan_codes.csv"),
+        ("districts_population.csv", 3, "population", "abc", "an integer >= 0, got 'abc'"),
+        ("districts_population.csv", 11, "area_km2", "-3.5", "a number > 0"),
+        ("districts_population_long.csv", 2, "code", "32.16.24", "listed in kecamatan_codes.csv"),
+        ("voters_2024_partial.csv", 4, "dpt_voters_pemilu2024", "-172246", "an integer >= 0"),
+        ("voters_2024_partial.csv", 6, "code", "32.16.77", "listed in kecamatan_codes.csv"),
+        ("bps_poverty_series.csv", 8, "poor_people", "202.7k", "an integer >= 0"),
+    ],
+)
+def test_bad_cell_names_file_line_and_column(data: Path, fname: str, line: int, column: str, value: str, expected: str) -> None:
     _set_cell(data / fname, line, column, value)
     with pytest.raises(DataError) as err:
         load_districts(data)
@@ -241,9 +269,27 @@ def test_bad_cell_names_file_line_and_column(
     assert expected in msg
 
 
+def test_message_matches_the_documented_form(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(data.parent)  # paths are shown relative to the working directory
+    _set_cell(data / "kecamatan_codes.csv", 5, "kemendagri_code", "32.1x.04")
+    with pytest.raises(DataError) as err:
+        load_districts(data)
+    assert str(err.value) == (
+        "data/kecamatan_codes.csv line 5, column 'kemendagri_code': expected a code like 32.16.NN, got '32.1x.04'"
+    )
+
+
+def test_blank_line_keeps_line_numbers(data: Path) -> None:
+    path = data / "voters_2024_partial.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join([*lines[:9], "\n", *lines[9:]]), encoding="utf-8")
+    with pytest.raises(DataError, match=r"voters_2024_partial.csv line 10, column 'code'"):
+        load_districts(data)
+
+
 def test_missing_file_and_column(data: Path) -> None:
     (data / "voters_2024_partial.csv").unlink()
-    with pytest.raises(DataError, match="voters_2024_partial.csv: file not found"):
+    with pytest.raises(DataError, match=r"voters_2024_partial\.csv: file not found"):
         load_districts(data)
     shutil.copy(DATA_DIR / "voters_2024_partial.csv", data)
     text = (data / "villages.csv").read_text(encoding="utf-8")
@@ -266,17 +312,32 @@ def _edit_toml(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), [
-    ("total = { value = 88000,", 'total = { value = "88k",',
-     "paper-2023.toml: key 'families.total': expected an integer > 0, got '88k'"),
-    ("pkh_share = { value = 0.824477,", "pkh_share = { value = 1.3,",
-     "key 'families.pkh_share': expected a number in [0, 1], got '1.3'"),
-    ('kpm = { value = 20500, source = "', 'kpm = { value = 20500, sauce = "',
-     "key 'families.fixed[1].kpm.source': expected the key to be present"),
-    ("incentive_rp_month = {", "incentive_rp_month_typo = {",
-     "key 'facilitators.incentive_rp_month': expected the key to be present"),
-    ("year = 2023\n", "year = 2023.0\n", "key 'targets[1].year': expected a year"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "total = { value = 88000,",
+            'total = { value = "88k",',
+            "paper-2023.toml: key 'families.total': expected an integer > 0, got '88k'",
+        ),
+        (
+            "pkh_share = { value = 0.824477,",
+            "pkh_share = { value = 1.3,",
+            "key 'families.pkh_share': expected a number in [0, 1], got '1.3'",
+        ),
+        (
+            'kpm = { value = 20500, source = "',
+            'kpm = { value = 20500, sauce = "',
+            "key 'families.fixed[1].kpm.source': expected the key to be present",
+        ),
+        (
+            "incentive_rp_month = {",
+            "incentive_rp_month_typo = {",
+            "key 'facilitators.incentive_rp_month': expected the key to be present",
+        ),
+        ("year = 2023\n", "year = 2023.0\n", "key 'targets[1].year': expected a year"),
+    ],
+)
 def test_bad_toml_names_file_and_key(data: Path, old: str, new: str, expected: str) -> None:
     path = data / "profiles" / "paper-2023.toml"
     _edit_toml(path, old, new)
@@ -287,7 +348,7 @@ def test_bad_toml_names_file_and_key(data: Path, old: str, new: str, expected: s
 
 
 def test_unknown_profile_lists_valid_names() -> None:
-    with pytest.raises(DataError, match="unknown profile 'bps'.*paper-2023, official"):
+    with pytest.raises(DataError, match=r"unknown profile 'bps'.*paper-2023, official"):
         load_profile("bps")
 
 
@@ -297,9 +358,10 @@ def test_scale_out_of_range(scale: float) -> None:
         load_profile("official", scale=scale)
 
 
-def test_scale_too_small_for_one_facilitator_per_district() -> None:
-    with pytest.raises(ValueError, match=r"scale must be .* >= 0\.06"):
-        load_profile("paper-2023", scale=0.01)
+def test_tiny_scale_keeps_one_facilitator_and_family_per_district() -> None:
+    p = load_profile("paper-2023", scale=0.01)  # round(0.01 x 354) = 4 < 23 districts
+    assert (p.districts["facilitators"] >= 1).all() and (p.districts["kpm_families"] >= 1).all()
+    assert p.facilitators_total == 23 and p.families_total == 880
 
 
 def test_profile_files_parse_and_no_boundaries_copied() -> None:

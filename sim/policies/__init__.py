@@ -89,7 +89,7 @@ class Lever:
         """Called every month just before ``phase``."""
 
     def rng(self, model: CaseloadModel) -> Any:
-        """This lever's own random stream."""
+        """Return this lever's own random stream."""
         return model.streams[f"policy:{self.name}"]
 
 

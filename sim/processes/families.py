@@ -1,7 +1,7 @@
 """Phase 4, families: behaviour, compliance, welfare, poverty, graduation, exits, entrants.
 
 Behaviour (education, health, household finance; each K in [0, 1]):
-    dose  = v^n / (v^n + v50^n),  v = home visits + group_session_dose * P2K2 coverage
+    dose  = v^2 / (v^2 + v50^2),  v = home visits + group_session_dose * P2K2 coverage
     K    += eta * Q * dose * (1 - K) - decay * K                    MECHANISMS.md 7.8
 Compliance (PKH, verified each quarter in March, June, September, December):
     P(comply) = base + kappa * exp(-months_since_visit / memory) + beta * (mean(K_edu, K_health) - 0.5)
@@ -9,6 +9,8 @@ Compliance (PKH, verified each quarter in March, June, September, December):
 Welfare (consumption per person / poverty line):
     log_perm += (g_macro + g_behaviour * mean(K)) / 12;  shock = rho * shock + sd * eps
     welfare   = exp(log_perm + shock) + transfers (PKH if compliant, Sembako)
+    (eps is uniform with unit variance, sqrt(12) * (U - 1/2): the AR(1) sums ~10 of them, so
+    the shock is close to normal, and a uniform draw costs a fifth of a normal one)
     poor      = welfare < 1
 Graduation: welfare >= graduation_threshold for graduation_months in a row, visited in the
 last three months, and assessed this month (probability graduation_assessment_prob).
@@ -25,63 +27,79 @@ import numpy as np
 if TYPE_CHECKING:
     from sim.model import CaseloadModel
 
+SQRT12 = 12.0**0.5
 VERIFICATION_MONTHS = (3, 6, 9, 12)  # quarterly verification of the education commitment [S] EVIDENCE.md
 
 
-def dose(visits_equiv: np.ndarray, v50: float, n: float = 2.0) -> np.ndarray:
-    """Hill dose-response of home-visit frequency (0 at no contact, 0.5 at v50)."""
-    vn = visits_equiv**n
-    return vn / (vn + v50**n)
+def dose(visits_equiv: np.ndarray, v50: float) -> np.ndarray:
+    """Hill dose-response (n = 2) of home-visit frequency: 0 at no contact, 0.5 at v50."""
+    vn = visits_equiv * visits_equiv
+    return vn / (vn + v50 * v50)
 
 
 def transfers(model: CaseloadModel, rows: np.ndarray | slice) -> np.ndarray:
     """Transfers per person as a share of the poverty line for ``rows``."""
     fam = model.families
-    return (fam.pkh[rows] & fam.compliant[rows]) * model.pkh_ratio + fam.sembako[rows] * model.sembako_ratio
+    pkh = (fam.pkh[rows] & fam.compliant[rows]) * np.float32(model.pkh_ratio)
+    return pkh + fam.sembako[rows] * np.float32(model.sembako_ratio)
 
 
 def step(model: CaseloadModel) -> None:
-    """Advance every family by one month."""
+    """Advance every family by one month.
+
+    Rows of families that left hold stale values; they are masked where counted (``active``)
+    and re-drawn when a new family takes the row, so the updates below run unmasked.
+    """
     p = model.p
     fam = model.families
     ps = model.posts
     act = fam.active
-    served = act & (fam.fac >= 0)
-    fac = np.where(served, fam.fac, 0)
+    f32 = np.float32
+    # per-post lookup tables with a trailing 0 so that fac = -1 (no facilitator) reads 0
+    lut_q = np.zeros(ps.capacity + 1, dtype=f32)
+    lut_q[:-1] = ps.quality * ps.filled
+    lut_g = np.zeros(ps.capacity + 1, dtype=f32)
+    lut_g[:-1] = p["group_session_dose"] * ps.group_coverage * ps.filled
 
     # behaviour
-    v_eq = fam.visits + np.where(served, p["group_session_dose"] * ps.group_coverage[fac], 0.0)
-    q = np.where(served, ps.quality[fac] * (0.7 + 0.3 * fam.rapport), 0.0)
-    gain = p["behaviour_gain"] * q * dose(v_eq, p["visits_half_effect"])
-    decay = p["behaviour_decay"]
+    v_eq = fam.visits + lut_g[fam.fac]
+    q = lut_q[fam.fac] * (f32(0.7) + f32(0.3) * fam.rapport)
+    gain = f32(p["behaviour_gain"]) * q * dose(v_eq, f32(p["visits_half_effect"]))
+    keep = f32(1.0 - p["behaviour_decay"])
     for col in (fam.k_edu, fam.k_health, fam.k_fin):
-        col += act * (gain * (1.0 - col) - decay * col)
+        # K + gain (1 - K) - decay K  ==  K (1 - decay - gain) + gain
+        col *= keep - gain
+        col += gain
 
     # compliance, verified quarterly
     if model.month in VERIFICATION_MONTHS:
-        u = model.streams["compliance"].random(fam.capacity)
-        p_ok = (p["compliance_base"]
-                + p["compliance_monitoring_effect"] * np.exp(-fam.months_since_visit / p["monitoring_memory_months"])
-                + p["compliance_behaviour_effect"] * (0.5 * (fam.k_edu + fam.k_health) - 0.5))
-        fam.compliant[:] = np.where(act, u < np.clip(p_ok, 0.0, 1.0), fam.compliant)
+        u = model.streams["compliance"].random(fam.capacity, dtype=f32)
+        p_ok = (f32(p["compliance_base"] - 0.5 * p["compliance_behaviour_effect"])
+                + f32(p["compliance_monitoring_effect"]) * np.exp(fam.months_since_visit * f32(-1.0 / p["monitoring_memory_months"]))
+                + f32(0.5 * p["compliance_behaviour_effect"]) * (fam.k_edu + fam.k_health))
+        fam.compliant[:] = np.where(act, u < p_ok, fam.compliant)
 
     # welfare and poverty
-    eps = model.streams["welfare"].standard_normal(fam.capacity)
-    kbar = (fam.k_edu + fam.k_health + fam.k_fin) / 3.0
-    fam.log_perm += act * (p["welfare_growth_macro_year"] + p["welfare_growth_behaviour_year"] * kbar) / 12.0
-    fam.shock[:] = np.where(act, p["welfare_persistence"] * fam.shock + p["welfare_shock_sd"] * eps, fam.shock)
-    fam.welfare[:] = np.where(act, np.exp(fam.log_perm + fam.shock) + transfers(model, slice(None)), 0.0)
-    fam.poor[:] = act & (fam.welfare < 1.0)
+    eps = model.streams["welfare"].random(fam.capacity, dtype=f32)
+    kbar = fam.k_edu + fam.k_health + fam.k_fin
+    fam.log_perm += f32(p["welfare_growth_macro_year"] / 12.0) + f32(p["welfare_growth_behaviour_year"] / 36.0) * kbar
+    fam.shock *= f32(p["welfare_persistence"])
+    fam.shock += (eps - f32(0.5)) * f32(SQRT12 * p["welfare_shock_sd"])
+    np.exp(fam.log_perm + fam.shock, out=fam.welfare)
+    fam.welfare += transfers(model, slice(None))
+    np.less(fam.welfare, 1.0, out=fam.poor)
+    fam.poor &= act
 
     # graduation
     above = act & (fam.welfare >= p["graduation_threshold"])
-    fam.months_above[:] = np.where(above, fam.months_above + 1, 0)
-    u_grad = model.streams["graduation"].random(fam.capacity)
-    eligible = served & (fam.months_above >= p["graduation_months"]) & (fam.months_since_visit <= 2)
+    fam.months_above += 1
+    fam.months_above *= above
+    u_grad = model.streams["graduation"].random(fam.capacity, dtype=f32)
+    eligible = above & (fam.fac >= 0) & (fam.months_above >= p["graduation_months"]) & (fam.months_since_visit <= 2)
     graduates = np.flatnonzero(eligible & (u_grad < p["graduation_assessment_prob"] * model.graduation_push))
 
     # natural exits and quota cuts
-    u_exit = model.streams["exits"].random(fam.capacity)
+    u_exit = model.streams["exits"].random(fam.capacity, dtype=f32)
     exit_mask = act & (u_exit < model.natural_exit_prob)
     exit_mask[graduates] = False
     exits = np.flatnonzero(exit_mask)

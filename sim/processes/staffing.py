@@ -81,16 +81,9 @@ def rebalance(model: CaseloadModel, districts: set[int] | None = None) -> None:
         target[order[: n % k]] += 1
         # families to move: those without a post, and the surplus of posts above target
         free_mask = pos < 0
-        surplus = counts - target
-        if np.any(surplus > 0):
-            # rank of each family within its post (by row order) to pick the last ones
-            sort = np.lexsort((rows, pos))
-            sorted_pos = pos[sort]
-            starts = np.searchsorted(sorted_pos, np.arange(k))
-            rank = np.empty(n, dtype=np.int64)
-            rank[sort] = np.arange(n) - np.where(sorted_pos >= 0, starts[np.maximum(sorted_pos, 0)], 0)
-            over = (pos >= 0) & (rank >= target[np.maximum(pos, 0)])
-            free_mask |= over
+        # the surplus of posts above target: their last families (in row order) move
+        for j in np.flatnonzero(counts > target).tolist():
+            free_mask[np.flatnonzero(pos == j)[target[j]:]] = True
         free = np.flatnonzero(free_mask)
         if free.size == 0:
             continue

@@ -32,21 +32,26 @@ def step(model: CaseloadModel) -> None:
     p = model.p
     fam = model.families
     ps = model.posts
-    u = model.streams["visits"].random(fam.capacity)  # fixed size: same draws whatever the policy
-    served = fam.active & (fam.fac >= 0)
-    fac = np.where(served, fam.fac, 0)
+    u = model.streams["visits"].random(fam.capacity, dtype=np.float32)  # fixed size: same draws whatever the policy
+    f32 = np.float32
+    # rows without a facilitator (and rows of departed families) have fac = -1; the per-post
+    # tables below carry a trailing 0 so that index -1 reads "no visits"
+    fac = fam.fac
+    served = fac >= 0
+    rate = np.zeros(ps.capacity + 1, dtype=f32)
     if model.outcome_evaluation:
-        w = (1.0 + fam.months_since_visit) * (1.0 + 2.0 * fam.poor)
+        w = (f32(1.0) + fam.months_since_visit.astype(f32)) * (f32(1.0) + f32(2.0) * fam.poor) * served
+        wsum = np.bincount(fac + 1, weights=w, minlength=ps.capacity + 1)[1 : ps.capacity + 1]
+        rate[:-1] = np.where(wsum > 0, ps.visits_done / np.maximum(wsum, 1e-12), 0.0)
+        expected = w * rate[fac]
     else:
-        w = np.ones(fam.capacity)
-    w = np.where(served, w, 0.0)
-    wsum = np.bincount(fac, weights=w, minlength=ps.capacity)[: ps.capacity]
-    share = np.where(served, w / np.maximum(wsum[fac], 1e-12), 0.0)
-    expected = ps.visits_done[fac] * share
+        # equal weights: every family of a post expects visits_done / caseload
+        rate[:-1] = np.where(ps.caseload > 0, ps.visits_done / np.maximum(ps.caseload, 1), 0.0)
+        expected = rate[fac]
     whole = np.floor(expected)
     visits = whole + (u < expected - whole)
-    visits = np.minimum(visits, p["max_visits_per_family_month"])
-    fam.visits[:] = np.where(served, visits, 0).astype(np.int8)
+    np.minimum(visits, p["max_visits_per_family_month"], out=visits)
+    fam.visits[:] = visits
 
     # facilitator contact quality
     b = ps.burnout
@@ -61,5 +66,6 @@ def step(model: CaseloadModel) -> None:
     ps.quality[:] = np.where(ps.filled, np.clip(q, 0.0, 1.0), 0.0)
 
     visited = fam.visits > 0
-    fam.months_since_visit[:] = np.where(visited, 0, fam.months_since_visit + fam.active)
-    fam.rapport[:] = np.where(visited, fam.rapport + 0.3 * (1.0 - fam.rapport), fam.rapport)
+    fam.months_since_visit += 1
+    fam.months_since_visit *= ~visited
+    fam.rapport += (np.float32(0.3) * visited) * (np.float32(1.0) - fam.rapport)
