@@ -40,7 +40,7 @@ run: $(STAMP)
 	$(VENV)/bin/caseload run scenarios/baseline.toml --months $(MONTHS) --seed $(SEED) --out results/baseline
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sim tests benchmarks calibration app.py
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
 test: $(STAMP) lint

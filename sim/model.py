@@ -151,7 +151,9 @@ class CaseloadModel(mesa.Model):
 
         self._derive()
         self._counters()
-        self.family_agents: np.ndarray = np.empty(0, dtype=object)  # Family handle per row, None if free
+        # Family handle per row, None if free. A list, not an object ndarray: numpy arrays are
+        # invisible to the cycle collector, so model -> array -> agent -> model would leak.
+        self.family_agents: list[Family | None] = []
         self.facilitator_agents: list[Facilitator | None] = []
         self.changed_districts: set[int] = set()
         self._init_posts()
@@ -251,7 +253,7 @@ class CaseloadModel(mesa.Model):
             if fr.size and posts.size:
                 fam.fac[fr] = posts[np.arange(fr.size) % posts.size]
         self._draw_family_traits(rows, rng, initial=True)
-        self.family_agents = np.full(fam.capacity, None, dtype=object)
+        self.family_agents = [None] * fam.capacity
         self._create_family_handles(rows)
 
     def _draw_family_traits(self, rows: np.ndarray, rng: np.random.Generator, initial: bool) -> None:
@@ -335,9 +337,10 @@ class CaseloadModel(mesa.Model):
         return self.facilitator_agents[post] if 0 <= post < len(self.facilitator_agents) else None
 
     def _create_family_handles(self, rows: np.ndarray) -> None:
-        handles = np.empty(rows.size, dtype=object)
-        handles[:] = Family.create_many(self, rows.tolist())
-        self.family_agents[rows] = handles
+        idx = rows.tolist()
+        agents = self.family_agents
+        for r, a in zip(idx, Family.create_many(self, idx), strict=True):
+            agents[r] = a
 
     def vacate_posts(self, posts_idx: np.ndarray) -> None:
         """Facilitators leave ``posts_idx``: the posts wait for the recruitment lag."""
@@ -387,9 +390,12 @@ class CaseloadModel(mesa.Model):
         fam.active[rows] = False
         fam.poor[rows] = False
         fam.fac[rows] = -1
-        gone = self.family_agents[rows]
-        self.family_agents[rows] = None
-        Family.remove_many(self, [a for a in gone.tolist() if a is not None])
+        agents = self.family_agents
+        idx = rows.tolist()
+        gone = [agents[r] for r in idx]
+        for r in idx:
+            agents[r] = None
+        Family.remove_many(self, [a for a in gone if a is not None])
 
     def add_families(self, n: int) -> None:
         """Enrol ``n`` new families, spread over districts like the profile, into free rows."""
@@ -399,9 +405,7 @@ class CaseloadModel(mesa.Model):
         free = np.flatnonzero(~fam.active)
         if free.size < n:
             fam.grow(fam.capacity + n)
-            grown = np.full(fam.capacity, None, dtype=object)
-            grown[: self.family_agents.size] = self.family_agents
-            self.family_agents = grown
+            self.family_agents.extend([None] * (fam.capacity - len(self.family_agents)))
             free = np.flatnonzero(~fam.active)
         rows = free[:n]
         rng = self.streams["entries"]

@@ -52,8 +52,33 @@ def step(model: CaseloadModel) -> None:
     rebalance(model)
 
 
+def water_fill(counts: np.ndarray, m: int) -> np.ndarray:
+    """How many of ``m`` items each bin gets when items always go to the emptiest bin."""
+    k = counts.size
+    if m <= 0 or k == 0:
+        return np.zeros(k, dtype=np.int64)
+    order = np.argsort(counts, kind="stable")
+    c = counts[order].astype(np.int64)
+    # cost[i]: items needed to lift the i+1 emptiest bins to the level c[i]
+    cost = np.arange(k) * c - np.concatenate(([0], np.cumsum(c)[:-1]))
+    i = int(np.searchsorted(cost, m, side="right")) - 1
+    rem = m - int(cost[i])
+    level = int(c[i]) + rem // (i + 1)
+    give_sorted = np.zeros(k, dtype=np.int64)
+    give_sorted[: i + 1] = level - c[: i + 1]
+    give_sorted[: rem % (i + 1)] += 1
+    give = np.empty(k, dtype=np.int64)
+    give[order] = give_sorted
+    return give
+
+
 def rebalance(model: CaseloadModel, districts: set[int] | None = None) -> None:
-    """Share each changed district's families evenly over its facilitators, moving as few as possible."""
+    """Share each changed district's families over its facilitators, moving as few as possible.
+
+    Families without a facilitator (theirs left) go to the least loaded colleagues first. If
+    some facilitator holds well under n // k families (a new hire), the most loaded give up
+    families until she can reach it. Nobody else is moved: continuity matters to families.
+    """
     todo = model.changed_districts if districts is None else districts
     if not todo:
         return
@@ -64,35 +89,34 @@ def rebalance(model: CaseloadModel, districts: set[int] | None = None) -> None:
         if rows.size == 0:
             continue
         posts = np.flatnonzero(ps.filled & (ps.district == d))
-        fac = fam.fac[rows]
         if posts.size == 0:
             fam.fac[rows] = -1
             continue
         k = posts.size
-        # map each family's post to its index among this district's filled posts (-1 if none)
-        lookup = np.full(ps.capacity, -1, dtype=np.int64)
+        # each family's post as an index among this district's filled posts (-1 if none)
+        lookup = np.full(ps.capacity + 1, -1, dtype=np.intp)
         lookup[posts] = np.arange(k)
-        pos = np.where(fac >= 0, lookup[np.maximum(fac, 0)], -1)
+        pos = lookup[fam.fac[rows]]  # fac = -1 reads the trailing -1
         counts = np.bincount(pos[pos >= 0], minlength=k)
-        # targets: n // k each, the remainder to the posts that already hold most
-        n = rows.size
-        target = np.full(k, n // k)
-        order = np.argsort(-counts, kind="stable")
-        target[order[: n % k]] += 1
-        # families to move: those without a post, and the surplus of posts above target
         free_mask = pos < 0
-        # the surplus of posts above target: their last families (in row order) move
-        for j in np.flatnonzero(counts > target).tolist():
-            free_mask[np.flatnonzero(pos == j)[target[j]:]] = True
+        n_free = int(free_mask.sum())
+        lo = rows.size // k
+        # a post counts as short only when well below the even share (a new hire, not the
+        # month-to-month drift of exits and entrants)
+        needy = counts < lo - max(2, lo // 10)
+        short = int((lo - counts[needy]).sum()) - n_free
+        if short > 0:
+            # the most loaded give up families (their last rows) until the short posts can reach lo
+            take = water_fill(-counts, short)
+            for j in np.flatnonzero(take).tolist():
+                free_mask[np.flatnonzero(pos == j)[-int(take[j]) :]] = True
+            counts = counts - take
         free = np.flatnonzero(free_mask)
         if free.size == 0:
             continue
-        kept = np.bincount(pos[~free_mask & (pos >= 0)], minlength=k)
-        deficit = np.maximum(target - kept, 0)
-        slots = np.repeat(np.arange(k), deficit)[: free.size]
-        new_posts = posts[slots]
-        moved = rows[free[: slots.size]]
-        fam.fac[moved] = new_posts
+        give = water_fill(counts, free.size)
+        moved = rows[free]
+        fam.fac[moved] = posts[np.repeat(np.arange(k), give)]
         fam.rapport[moved] = 0.0
     if districts is None:
         model.changed_districts.clear()
