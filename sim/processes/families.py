@@ -12,8 +12,9 @@ Welfare (consumption per person / poverty line):
     (eps is uniform with unit variance, sqrt(12) * (U - 1/2): the AR(1) sums ~10 of them, so
     the shock is close to normal, and a uniform draw costs a fifth of a normal one)
     poor      = welfare < 1
-Graduation: welfare >= graduation_threshold for graduation_months in a row, visited in the
-last three months, and assessed this month (probability graduation_assessment_prob).
+Graduation: welfare >= graduation_threshold for graduation_months in a row, and a home visit
+this month that ends in graduation (probability graduation_assessment_prob): graduation
+needs the facilitator's assessment, so it slows when facilitators are overloaded.
 Natural exits at natural_exit_rate_year. New families fill the programme quota of the
 year; poor entrants come from, and poor leavers return to, the poor outside the programme.
 """
@@ -95,7 +96,7 @@ def step(model: CaseloadModel) -> None:
     fam.months_above += 1
     fam.months_above *= above
     u_grad = model.streams["graduation"].random(fam.capacity, dtype=f32)
-    eligible = above & (fam.fac >= 0) & (fam.months_above >= p["graduation_months"]) & (fam.months_since_visit <= 2)
+    eligible = above & (fam.visits > 0) & (fam.months_above >= p["graduation_months"])
     graduates = np.flatnonzero(eligible & (u_grad < p["graduation_assessment_prob"] * model.graduation_push))
 
     # natural exits and quota cuts
