@@ -26,7 +26,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sim.model import CaseloadModel  # noqa: E402
+from sim.model import CaseloadModel
 
 
 class _Empty(mesa.Agent):

@@ -98,6 +98,7 @@ class CaseloadModel(mesa.Model):
         check_invariants: check conservation and bounds after every step (tests).
         rng: seed (int) or None for a fresh seed; the seed is kept in ``model.seed``.
         **overrides: any parameter of sim.params.
+
     """
 
     def __init__(
@@ -111,7 +112,7 @@ class CaseloadModel(mesa.Model):
         **overrides: Any,
     ) -> None:
         if rng is None:
-            rng = int(np.random.SeedSequence().entropy % (2**63))  # fresh entropy, then recorded
+            rng = int(np.random.SeedSequence().generate_state(2, dtype=np.uint64)[0] >> np.uint64(1))  # fresh, then recorded
         if isinstance(rng, bool) or not isinstance(rng, (int, np.integer)) or rng < 0:
             raise params.ParameterError(f"rng: expected a non-negative integer seed, got {rng!r}")
         super().__init__(rng=int(rng))
@@ -235,7 +236,6 @@ class CaseloadModel(mesa.Model):
         self.create_facilitators(rows)
 
     def _init_families(self) -> None:
-        p = self.p
         rng = self.streams["init"]
         d = self.profile.districts
         counts = d["kpm_families"].to_numpy(dtype=np.int64)
@@ -453,7 +453,7 @@ class CaseloadModel(mesa.Model):
         y = min(max(self.year, years[0]), years[-1])
         while y not in q:
             y -= 1
-        return int(round(q[y] * self.scale))
+        return round(q[y] * self.scale)
 
     @property
     def current_month(self) -> Month:

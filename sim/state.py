@@ -92,19 +92,62 @@ class Columns:
         """Column names."""
         return list(self._spec)
 
-    def __getattr__(self, name: str) -> np.ndarray:  # for type checkers; real columns are set attributes
-        raise AttributeError(name)
 
 
 class FamilyState(Columns):
-    """Columns of the KPM families."""
+    """Columns of the KPM families (see FAMILY_COLUMNS)."""
+
+    active: np.ndarray
+    district: np.ndarray
+    fac: np.ndarray
+    pkh: np.ndarray
+    sembako: np.ndarray
+    log_perm: np.ndarray
+    shock: np.ndarray
+    welfare: np.ndarray
+    poor: np.ndarray
+    k_edu: np.ndarray
+    k_health: np.ndarray
+    k_fin: np.ndarray
+    compliant: np.ndarray
+    months_since_visit: np.ndarray
+    visits: np.ndarray
+    months_above: np.ndarray
+    rapport: np.ndarray
+    entered_step: np.ndarray
 
     def __init__(self, capacity: int) -> None:
         super().__init__(FAMILY_COLUMNS, capacity)
 
 
 class PostState(Columns):
-    """Columns of facilitator posts and the facilitators who hold them."""
+    """Columns of facilitator posts and the facilitators who hold them (see POST_COLUMNS)."""
+
+    open: np.ndarray
+    filled: np.ndarray
+    district: np.ndarray
+    refill_step: np.ndarray
+    burnout: np.ndarray
+    s_tech: np.ndarray
+    s_psy: np.ndarray
+    motivation: np.ndarray
+    tenure_months: np.ndarray
+    months_since_training: np.ndarray
+    trained_since_start: np.ndarray
+    local: np.ndarray
+    contract_month: np.ndarray
+    incentive_rp: np.ndarray
+    caseload: np.ndarray
+    hours_avail: np.ndarray
+    hours_admin: np.ndarray
+    hours_groups: np.ndarray
+    hours_visits: np.ndarray
+    load_ratio: np.ndarray
+    visits_done: np.ndarray
+    min_per_visit: np.ndarray
+    min_per_visit_std: np.ndarray
+    group_coverage: np.ndarray
+    quality: np.ndarray
 
     def __init__(self, capacity: int) -> None:
         super().__init__(POST_COLUMNS, capacity)

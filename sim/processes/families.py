@@ -32,7 +32,7 @@ SQRT12 = 12.0**0.5
 VERIFICATION_MONTHS = (3, 6, 9, 12)  # quarterly verification of the education commitment [S] EVIDENCE.md
 
 
-def dose(visits_equiv: np.ndarray, v50: float) -> np.ndarray:
+def dose(visits_equiv: np.ndarray, v50: float | np.floating) -> np.ndarray:
     """Hill dose-response (n = 2) of home-visit frequency: 0 at no contact, 0.5 at v50."""
     vn = visits_equiv * visits_equiv
     return vn / (vn + v50 * v50)

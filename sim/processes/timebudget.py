@@ -28,7 +28,6 @@ RUSH_MAX = 0.3  # [A] at most 30% more visits than time allows, each proportiona
 def step(model: CaseloadModel) -> None:
     """Compute caseload, hours by activity, load ratio and visits planned for every post."""
     p = model.p
-    fam = model.families
     ps = model.posts
     model.refresh_caseload()
     filled = ps.filled
