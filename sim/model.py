@@ -14,6 +14,7 @@ name or a value out of range raises ParameterError naming it and the valid range
 from __future__ import annotations
 
 import functools
+import gc
 import inspect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -178,6 +179,12 @@ class CaseloadModel(mesa.Model):
         self.datacollector.collect(self)
         if self.check:
             self.check_invariants()
+        # The ~90,000 handles just made would each be walked by two young-generation
+        # collections on their way to the oldest one; move them there at once (the
+        # freeze/unfreeze pair moves every tracked object to the oldest generation without a
+        # collection; full collections still see them, so nothing is kept alive).
+        gc.freeze()
+        gc.unfreeze()
 
     # ------------------------------------------------------------------ setup
     def _derive(self) -> None:
@@ -413,7 +420,6 @@ class CaseloadModel(mesa.Model):
         fam.active[rows] = True
         fam.district[rows] = dist
         fam.fac[rows] = -1
-        fam.compliant[rows] = True
         self._draw_family_traits(rows, rng, initial=False)
         # poor entrants come from the poor outside the programme
         poor_in = np.bincount(dist[fam.poor[rows]], minlength=self.n_districts) * self.p["household_size"]

@@ -119,12 +119,15 @@ _PARAMS: list[Param] = [
        "quality"),
     # ---- families -------------------------------------------------------------------
     _p("behaviour_gain", 0.25, 0, 1, "/month at full dose", "Behaviour gain per month at full dose",
-       "[A] set so 12 months of full dose gives about +0.2 SD (Filene et al. 2013) [S]", "families"),
+       "[A] calibrate; home-visiting meta-analyses find modest effects, ES 0.20 (Filene et al. 2013) [S]",
+       "families"),
     _p("visits_half_effect", 1.0, 0.1, 4, "visits/month", "Visits per month giving half the dose effect",
-       "[A] shaped to Nievar et al. 2010: >=3 visits/month more than twice as effective", "families"),
+       "[A] Hill curve, n = 2: 1 visit/month gives 0.5 of the full effect, 2 give 0.8; frequency "
+       "matters most at low doses (Nievar et al. 2010 found 2+ visits/month needed for a substantive "
+       "effect)", "families"),
     _p("group_session_dose", 0.4, 0, 2, "visit-equivalents", "Dose of one P2K2 session",
        "[A]", "families"),
-    _p("behaviour_decay", 0.03, 0, 0.2, "/month", "Behaviour decay without contact",
+    _p("behaviour_decay", 0.03, 0, 0.2, "/month", "Monthly decay of behaviour (offset by contact)",
        "[A] 0.02-0.05/month, MECHANISMS.md 7.8", "families"),
     _p("compliance_base", 0.80, 0, 1, "probability", "Base chance of meeting PKH conditions",
        "[A] calibrate", "families"),
@@ -158,8 +161,8 @@ _PARAMS: list[Param] = [
        "[A] 'graduasi sejahtera mandiri' has no published threshold", "families"),
     _p("graduation_months", 6, 1, 36, "months", "Months above threshold before graduation",
        "[A]", "families", "int"),
-    _p("graduation_assessment_prob", 0.5, 0, 1, "/visit",
-       "Chance that a home visit to an eligible family ends in graduation",
+    _p("graduation_assessment_prob", 0.5, 0, 1, "/visited month",
+       "Chance that a month with a home visit to an eligible family ends in graduation",
        "[A] calibrated: about 3.3% of families graduate a year after the first years (paper-2023, "
        "scale 0.25, seed 2), against 3.4% independent graduations nationally in 2020, EVIDENCE.md", "families"),
     _p("natural_exit_rate_year", 0.084, 0, 0.5, "/year", "Exits other than graduation",
@@ -199,8 +202,10 @@ _PARAMS: list[Param] = [
        "[A] Ameh et al. 2018; MECHANISMS.md 7.7", "skills"),
     _p("experience_gain_month", 0.005, 0, 0.05, "/month", "Skill learned on the job each month", "[A]",
        "skills"),
-    _p("training_prob_month", 0.035, 0, 1, "/month", "Chance of an advanced course each month",
-       "[D] 41% untrained after 24 months (paper) gives 1-(0.41)^(1/24) = 0.037", "skills"),
+    _p("training_prob_month", 0.045, 0, 1, "/month", "Chance of an advanced course each month",
+       "[D] calibrated to the paper's 41% without advanced training since 2021 (Kemensos survey "
+       "2023): 0.045 gives 0.42 at January 2023 (paper-2023, scale 0.5, seeds 1-3; new hires count "
+       "as untrained); without turnover 1 - 0.41^(1/24) = 0.037", "skills"),
     _p("training_gain_technical", 0.15, 0, 0.6, "fraction of gap", "Technical skill gain of a course",
        "[D] in-service training +7.3 pp at S~0.5, Rowe et al. 2021, MECHANISMS.md 7.7", "skills"),
     _p("training_gain_psychosocial", 0.15, 0, 0.6, "fraction of gap", "Psychosocial skill gain of a course",

@@ -25,7 +25,6 @@ STREAMS: tuple[str, ...] = (
     "training",      # who attends an advanced course
     "attrition",     # quits and contract non-renewal
     "recruitment",   # new hires' traits
-    "placement",     # which facilitator takes which family
 )
 
 

@@ -2,10 +2,11 @@
 
 A post whose facilitator left stays vacant for ``recruitment_lag_months`` (yearly
 contracts, open selection on the ministry portal: paper). Its families are shared out
-among the other facilitators of the kecamatan meanwhile (or left unassigned when there
-are none). A new hire starts with ``new_hire_skill``, no burnout and no advanced course
-since the start of the run; she is local with probability ``local_share_hires``.
-Reassigned families lose their rapport with the old facilitator.
+among the other facilitators of the kecamatan at once, when she leaves (workforce phase,
+CaseloadModel.vacate_posts), or left unassigned when there are none. A new hire starts
+with ``new_hire_skill`` +- 0.05 (uniform), no burnout, motivation 0.7 and no advanced course
+since the start of the run; she is local with probability ``local_share_hires``. The
+district is then rebalanced (``rebalance``). Reassigned families lose their rapport.
 """
 
 from __future__ import annotations

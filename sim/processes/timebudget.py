@@ -4,7 +4,7 @@
     admin    = C * admin_min/60 * (1 - digital_skill_admin_saving * S_tech)
     groups   = ceil(C / group_size) * group_session_h                  P2K2 sessions
     visits   = max(0, H - admin - groups)                              left for home visits
-    L        = (admin + groups + C * v_target * t_visit) / hours_per_month   load ratio
+    L        = (admin + groups needed + C * v_target * t_visit) / hours_per_month   load ratio
 
 Admin comes first: the evaluation scheme rewards e-PKH input speed (paper), and payments
 depend on it. ``t_visit`` = visit_h + the district's travel minutes per visit.

@@ -6,14 +6,16 @@ Burnout (MECHANISMS.md 7.1-7.2), with load ratio L from the time budget:
     down  = B / (tau0 * (1 + k * B))
 Training: an advanced course with probability training_prob_month (policies raise it):
     S <- S + g * (1 - S) for technical and psychosocial skill.
-Skill decay towards the floor, slowed by practice (use = visits done / visits wanted):
+Skill decay towards the floor, slowed by practice (psychosocial: use = visits done / visits
+wanted; technical: use = 1, data entry is daily):
     S <- floor + (S - floor) * exp(-lambda * (1 - u * use));  S += experience * use * (1 - S)
 Motivation follows pay fairness f = (pay / reference pay) / sqrt(max(1, L)) (Herzberg):
     M <- M + (1 / (1 + exp(-3 (f - 1))) - M) / motivation_adjust_months
 Quits, monthly hazard (MECHANISMS.md 7.6):
     h = h0 * exp(beta_B * B) * (pay ratio)^(-eps below 1, -0.2 above) * (m_ref if no course in 12 months)
 Yearly contract review in each facilitator's contract month: not renewed with probability
-contract_nonrenewal_prob * (1 + B). A post left empty is refilled after the recruitment lag.
+contract_nonrenewal_prob * (1 + B). Quits and non-renewals are both counted as ``quits``
+(leavers) in the outputs. A post left empty is refilled after the recruitment lag.
 """
 
 from __future__ import annotations
