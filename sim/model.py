@@ -14,7 +14,6 @@ name or a value out of range raises ParameterError naming it and the valid range
 from __future__ import annotations
 
 import functools
-import gc
 import inspect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -179,12 +178,6 @@ class CaseloadModel(mesa.Model):
         self.datacollector.collect(self)
         if self.check:
             self.check_invariants()
-        # The ~90,000 handles just made would each be walked by two young-generation
-        # collections on their way to the oldest one; move them there at once (the
-        # freeze/unfreeze pair moves every tracked object to the oldest generation without a
-        # collection; full collections still see them, so nothing is kept alive).
-        gc.freeze()
-        gc.unfreeze()
 
     # ------------------------------------------------------------------ setup
     def _derive(self) -> None:
