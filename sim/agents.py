@@ -117,7 +117,7 @@ class Family(mesa.Agent):
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            agents = []
+            agents: list[Family] = []
             append = agents.append
             for i, r in enumerate(rows):
                 # plain attribute stores on a fresh object keep CPython's inline values (no

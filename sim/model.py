@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -60,7 +61,9 @@ class Month:
     def parse(cls, text: str) -> Month:
         """Parse 'YYYY-MM'."""
         try:
-            y, m = (int(x) for x in str(text).split("-")[:2])
+            if not re.fullmatch(r"\d{4}-\d{2}", str(text)):
+                raise ValueError
+            y, m = (int(x) for x in str(text).split("-"))
             if not (1 <= m <= 12 and 1900 <= y <= 2200):
                 raise ValueError
         except ValueError:

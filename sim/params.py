@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 
 class ParameterError(ValueError):
     """An unknown parameter or a value of the wrong type or out of range."""
@@ -39,8 +41,14 @@ class Param:
     choices: tuple[str, ...] = ()
 
     def check(self, value: Any, where: str = "") -> float | int | bool | str:
-        """Return ``value`` if it is valid for this parameter, else raise ParameterError."""
+        """Return ``value`` if it is valid for this parameter, else raise ParameterError.
+
+        numpy scalars (from sweeps or ``mesa.batch_run`` over np.arange) count as the Python
+        type they hold; strings never count as numbers.
+        """
         at = f"{where}: " if where else ""
+        if isinstance(value, np.generic) and not isinstance(value, (np.str_, np.bytes_)):
+            value = value.item()
         if self.kind == "choice":
             if not isinstance(value, str) or value not in self.choices:
                 raise ParameterError(

@@ -221,6 +221,11 @@ def load(ref: str | Path, _seen: tuple[Path, ...] = ()) -> Scenario:
     _validate_raw(raw, text, path)
     if "extends" in raw:
         parent_path = resolve_path(raw["extends"], relative_to=path)
+        if parent_path.exists() and (parent_path.resolve() in _seen or parent_path.resolve() == real):
+            cycle = " -> ".join(str(p) for p in (*_seen, real, parent_path.resolve()))
+            raise ScenarioError(
+                f"{_where(path, 'extends', _line_of(text, 'extends'))}: inheritance cycle: {cycle}"
+            )
         if not parent_path.exists():
             raise ScenarioError(
                 f"{_where(path, 'extends', _line_of(text, 'extends'))}: parent scenario "

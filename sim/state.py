@@ -67,23 +67,30 @@ POST_COLUMNS: dict[str, Any] = {
 }
 
 
+#: value of an unused row where zero would mean something (post 0, step 0)
+EMPTY: dict[str, int] = {"fac": -1, "refill_step": -1}
+
+
 class Columns:
-    """A set of equally long numpy columns with a capacity that can grow."""
+    """A set of equally long numpy columns with a capacity that can grow.
+
+    Unused rows hold zeros, except the columns of EMPTY (a family's post is -1 = none).
+    """
 
     def __init__(self, spec: dict[str, Any], capacity: int) -> None:
         self._spec = spec
         self.capacity = int(capacity)
         for name, dtype in spec.items():
-            setattr(self, name, np.zeros(self.capacity, dtype=dtype))
+            setattr(self, name, np.full(self.capacity, EMPTY.get(name, 0), dtype=dtype))
 
     def grow(self, min_capacity: int) -> None:
-        """Enlarge every column to at least ``min_capacity`` rows (new rows zero)."""
+        """Enlarge every column to at least ``min_capacity`` rows (new rows empty)."""
         if min_capacity <= self.capacity:
             return
         new_cap = max(min_capacity, 2 * self.capacity)
         for name, dtype in self._spec.items():
             old = getattr(self, name)
-            new = np.zeros(new_cap, dtype=dtype)
+            new = np.full(new_cap, EMPTY.get(name, 0), dtype=dtype)
             new[: self.capacity] = old
             setattr(self, name, new)
         self.capacity = new_cap
@@ -91,7 +98,6 @@ class Columns:
     def columns(self) -> list[str]:
         """Column names."""
         return list(self._spec)
-
 
 
 class FamilyState(Columns):
