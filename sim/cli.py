@@ -27,8 +27,8 @@ SUMMARY: list[tuple[str, str, str, Callable[[float], str]]] = [
     # (column, label, kind: state|flow, formatter)
     ("poverty_rate_pct", "Poverty rate (%) [model estimate]", "state", lambda v: f"{v:.2f}"),
     ("poor_people", "Poor people [model estimate]", "state", lambda v: f"{v:,.0f}"),
-    ("families", "KPM families enrolled (model units)", "state", lambda v: f"{v:,.0f}"),
-    ("facilitators", "Facilitators in post", "state", lambda v: f"{v:,.0f}"),
+    ("families", "KPM families enrolled (simulated)", "state", lambda v: f"{v:,.0f}"),
+    ("facilitators", "Facilitators in post (simulated)", "state", lambda v: f"{v:,.0f}"),
     ("caseload_mean", "Caseload, mean (KPM per facilitator)", "state", lambda v: f"{v:.0f}"),
     ("caseload_p95", "Caseload, 95th percentile", "state", lambda v: f"{v:.0f}"),
     ("share_fac_over_cap", "Facilitators above 1:150 (%)", "state", lambda v: f"{100 * v:.1f}"),
@@ -37,7 +37,7 @@ SUMMARY: list[tuple[str, str, str, Callable[[float], str]]] = [
     ("attrition_rate_year", "Attrition (%/year)", "flow", lambda v: f"{100 * v:.1f}"),
     ("visits_per_family", "Home visits per family per month", "flow", lambda v: f"{v:.3f}"),
     ("share_unvisited_3m", "Families unvisited 3+ months (%)", "state", lambda v: f"{100 * v:.1f}"),
-    ("graduations", "Graduations per month", "flow", lambda v: f"{v:,.0f}"),
+    ("graduations", "Graduations per month (simulated)", "flow", lambda v: f"{v:,.0f}"),
     ("cost_rp_month", "Cost (Rp per month)", "flow", lambda v: f"{v:,.0f}"),
 ]
 

@@ -3,7 +3,9 @@
 ``record(model)`` appends one regency row and one row per kecamatan. Every row carries its
 ``date`` (the first day of the month after the simulated month: the state at that date,
 so the row dated 2022-04-01 is the state after March 2022, BPS's survey month) and its step.
-People counts are reported at full regency scale (model counts / scale).
+People counts (population, poor people, KPM persons) and cost are reported at full
+regency scale (model counts / scale); counts of agents and events (families, facilitators,
+quits, graduations, entries, exits) are in simulated units, with the run's ``scale`` beside them.
 
 WISN (WHO 2010 user's manual; MECHANISMS.md 6.1), per kecamatan, per year:
     AWT  = hours_per_month * 12 * (1 - LEAVE_SHARE)                    available working time
@@ -125,6 +127,7 @@ def record(model: CaseloadModel) -> None:
         "date": when,
         "step": model.steps,
         "profile": model.profile_name,
+        "scale": s,
         "families": n_fam,
         "kpm_persons": n_fam * hh / s,
         "population": pop / s,

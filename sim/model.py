@@ -36,8 +36,13 @@ from sim.state import FamilyState, PostState
 class Policy(Protocol):
     """A policy lever: acts on the model at the start of ``phase`` every month."""
 
-    name: str
-    phase: str
+    @property
+    def name(self) -> str:
+        """The lever's registry name."""
+
+    @property
+    def phase(self) -> str:
+        """The phase of sim.processes.PHASES it acts before."""
 
     def setup(self, model: CaseloadModel) -> None:
         """Called once, after the initial state is built."""
