@@ -8,13 +8,13 @@ regency scale (model counts / scale); counts of agents and events (families, fac
 quits, graduations, entries, exits) are in simulated units, with the run's ``scale`` beside them.
 
 WISN (WHO 2010 user's manual; MECHANISMS.md 6.1), per kecamatan, per year:
-    AWT  = hours_per_month * 12 * (1 - LEAVE_SHARE)                    available working time
+    AWT  = hours_per_month * 12 * (1 - leave_share)                    available working time
     activities with standard times taken from the model's own time budget:
         admin           admin_min * (1 - saving * mean S_tech) / 60 h per family-month
         P2K2 sessions   group_session_h per group-month, ceil(families / group size) groups
         home visits     visit_h + travel minutes / 60 h per visit, visits_target per family-month
     baseline staff  = sum_i workload_i * standard_time_i / AWT
-    required staff  = baseline * CAF,  CAF = 1 / (1 - SUPPORT_SHARE)  (supervision meetings,
+    required staff  = baseline * CAF,  CAF = 1 / (1 - support_share)  (supervision meetings,
                       training, coordination done by every facilitator)
     WISN ratio      = facilitators present / required   (< 1: shortage)
 """
@@ -29,8 +29,6 @@ import pandas as pd
 if TYPE_CHECKING:
     from sim.model import CaseloadModel
 
-LEAVE_SHARE = 0.11    # [D] 16 public holidays + 12 days' annual leave of ~255 working days
-SUPPORT_SHARE = 0.10  # [A] share of time on support activities (coordination, supervision, courses)
 BURNED_OUT = 0.5      # burnout above which a facilitator counts as burned out (MECHANISMS.md 1.4)
 
 #: regency indicators also exposed through Mesa's DataCollector
@@ -46,7 +44,7 @@ def wisn(model: CaseloadModel, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> 
     """Required facilitators and WISN ratio per district."""
     p = model.p
     ps = model.posts
-    awt = p["hours_per_month"] * 12.0 * (1.0 - LEAVE_SHARE)
+    awt = p["hours_per_month"] * 12.0 * (1.0 - p["leave_share"])
     s_tech = float(ps.s_tech[ps.filled].mean()) if ps.filled.any() else 0.0
     t_admin = p["admin_min_per_family_month"] / 60.0 * (1.0 - p["digital_skill_admin_saving"] * s_tech) * model.admin_factor
     t_visit = p["visit_h"] + model.travel_min * p["travel_scale"] / 60.0
@@ -55,7 +53,7 @@ def wisn(model: CaseloadModel, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> 
         + np.ceil(fam_by_d / p["group_size_families"]) * p["group_session_h"]
         + fam_by_d * p["visits_target_per_family_month"] * t_visit
     )
-    required = hours / awt / (1.0 - SUPPORT_SHARE)
+    required = hours / awt / (1.0 - p["support_share"])
     ratio = np.where(required > 0, staff_by_d / np.maximum(required, 1e-9), np.nan)
     return required, ratio
 

@@ -88,6 +88,12 @@ _PARAMS: list[Param] = [
     # ---- facilitator time budget -------------------------------------------------
     _p("hours_per_month", 160.0, 80, 220, "h/month", "Contract hours per facilitator",
        "[A] 160-176 h/month, MECHANISMS.md section 7.3", "time"),
+    _p("leave_share", 0.11, 0, 0.3, "fraction", "Time lost to public holidays and annual leave",
+       "[D] 16 public holidays + 12 days' annual leave of ~255 working days; WHO WISN available "
+       "working time, MECHANISMS.md 6.1", "time"),
+    _p("support_share", 0.10, 0, 0.4, "fraction", "Time on coordination, meetings and courses",
+       "[A] WISN category allowance (support activities done by every facilitator), MECHANISMS.md 6.1",
+       "time"),
     _p("admin_min_per_family_month", 20.0, 0, 120, "min/family/month",
        "Data entry per family (e-PKH, SIKS-NG)",
        "[A] calibrate; paper: digital workload of e-PKH and SIKS-NG; GAO-03-357: admin 50-80% of "
@@ -102,10 +108,11 @@ _PARAMS: list[Param] = [
        "[A] 0.75-1.5 h, MECHANISMS.md section 7.4", "time"),
     _p("travel_scale", 1.0, 0.25, 3, "x", "Multiplier on district travel time per visit",
        "[A] district travel minutes are a documented rule, sim/data/README.md", "time"),
-    _p("visits_target_per_family_month", 0.5, 0.05, 4, "visits/family/month",
+    _p("visits_target_per_family_month", 1 / 3, 0.05, 4, "visits/family/month",
        "Target home visits per family per month",
-       "[A] no required frequency was found (EVIDENCE.md 'Not found'); one visit every two months",
-       "time"),
+       "[A] one home visit per family per quarter, the cycle of PKH commitment verification [S] "
+       "(EVIDENCE.md); no required visit frequency was found. With the default time budget a "
+       "facilitator can meet it for about 175 families (load ratio 1)", "time"),
     _p("max_visits_per_family_month", 3, 1, 8, "visits/family/month",
        "Most home visits one family can get in a month", "[A]", "time", "int"),
     _p("absence_per_burnout", 0.1, 0, 0.5, "fraction at B=1", "Hours lost to absence at full burnout",

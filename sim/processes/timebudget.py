@@ -1,10 +1,12 @@
 """Phase 2, time budget: caseload and hours of every facilitator this month.
 
-    H        = hours_per_month * (1 - absence_per_burnout * B)          available hours
+    H0       = hours_per_month * (1 - leave_share) * (1 - support_share)  available working time
+               (the same definition as WISN's, sim/metrics.py, so a WISN ratio of 1 is a load of 1)
+    H        = H0 * (1 - absence_per_burnout * B)                      hours this month
     admin    = C * admin_min/60 * (1 - digital_skill_admin_saving * S_tech)
     groups   = ceil(C / group_size) * group_session_h                  P2K2 sessions
     visits   = max(0, H - admin - groups)                              left for home visits
-    L        = (admin + groups needed + C * v_target * t_visit) / hours_per_month   load ratio
+    L        = (admin + groups needed + C * v_target * t_visit) / H0   load ratio
 
 Admin comes first: the evaluation scheme rewards e-PKH input speed (paper), and payments
 depend on it. ``t_visit`` = visit_h + the district's travel minutes per visit.
@@ -22,6 +24,11 @@ import numpy as np
 if TYPE_CHECKING:
     from sim.model import CaseloadModel
 
+def available_hours(p: dict) -> float:
+    """Working hours a month for facilitation: contract hours less leave and support time."""
+    return float(p["hours_per_month"] * (1.0 - p["leave_share"]) * (1.0 - p["support_share"]))
+
+
 RUSH_MAX = 0.3  # [A] at most 30% more visits than time allows, each proportionally shorter
 
 
@@ -33,7 +40,8 @@ def step(model: CaseloadModel) -> None:
     filled = ps.filled
     c = ps.caseload.astype(np.float64)
     b = ps.burnout
-    hours = p["hours_per_month"] * (1.0 - p["absence_per_burnout"] * b)
+    h0 = available_hours(p)
+    hours = h0 * (1.0 - p["absence_per_burnout"] * b)
     admin = c * (p["admin_min_per_family_month"] / 60.0) * (1.0 - p["digital_skill_admin_saving"] * ps.s_tech)
     admin = np.minimum(admin * model.admin_factor, hours)
     groups_needed = np.ceil(c / p["group_size_families"]) * p["group_session_h"]
@@ -51,7 +59,7 @@ def step(model: CaseloadModel) -> None:
     ps.hours_groups[:] = np.where(zero, 0.0, groups)
     ps.group_coverage[:] = np.where(groups_needed > 0, groups / np.maximum(groups_needed, 1e-9), 1.0)
     ps.hours_visits[:] = np.where(zero, 0.0, visit_hours)
-    ps.load_ratio[:] = np.where(zero, 0.0, demand_h / p["hours_per_month"])
+    ps.load_ratio[:] = np.where(zero, 0.0, demand_h / h0)
     ps.visits_done[:] = np.where(zero, 0.0, done)
     ps.min_per_visit[:] = np.where(done > 0, visit_hours * 60.0 * (1.0 - p["productivity_loss_per_burnout"] * b)
                                    / np.maximum(done, 1e-9), min_per_visit)
