@@ -1,10 +1,13 @@
 """caseload-sim: social-facilitator workforce planning for Kabupaten Bekasi (PKH, BPNT/Sembako).
 
-from sim import CaseloadModel
-model = CaseloadModel(profile="paper-2023", scale=0.1, rng=1)
-for _ in range(36):
-model.step()
-model.regency_table(), model.district_table()
+Example::
+
+    from sim import CaseloadModel
+
+    model = CaseloadModel(profile="paper-2023", scale=0.1, rng=1)
+    for _ in range(36):
+        model.step()
+    regency, districts = model.regency_table(), model.district_table()
 """
 
 from sim.model import CaseloadModel

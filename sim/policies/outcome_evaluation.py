@@ -32,7 +32,7 @@ class OutcomeEvaluation(Lever):
     phase = "timebudget"
     title = "Performance evaluation on social outcome indicators"
     settings: ClassVar[dict[str, Setting]] = {
-        "graduation_push": Setting(1.2, 1.0, 3.0, "x", "Multiplier on the monthly chance of a graduation assessment",
+        "graduation_push": Setting(1.2, 1.0, 3.0, "x", "Multiplier on the chance that a visited eligible family graduates",
                                    "[A] graduations become a rewarded outcome (KPI 10% a year, EVIDENCE.md [S]); "
                                    "PBIs raise the rewarded output (Gadsden et al. 2021) [S]"),
         "admin_factor": Setting(1.0, 0.3, 1.5, "x", "Multiplier on admin (data entry) time",
