@@ -25,9 +25,10 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import metrics, params
+from sim import invariants, metrics, params
 from sim.agents import Facilitator, Family
 from sim.districts import Profile, load_profile
+from sim.invariants import InvariantError as InvariantError  # re-exported
 from sim.processes import PHASES, families, staffing, timebudget, visits, workforce
 from sim.rng import Streams
 from sim.state import FamilyState, PostState
@@ -49,10 +50,6 @@ class Policy(Protocol):
 
     def apply(self, model: CaseloadModel) -> None:
         """Called every month just before ``phase``."""
-
-
-class InvariantError(AssertionError):
-    """A model invariant (conservation, bounds) was violated."""
 
 
 @dataclass(frozen=True)
@@ -505,50 +502,7 @@ class CaseloadModel(mesa.Model):
     # ------------------------------------------------------------------ checks
     def check_invariants(self) -> None:
         """Raise InvariantError when conservation or bounds fail (run each step in tests)."""
-        fam = self.families
-        ps = self.posts
-        act = fam.active
-        errors: list[str] = []
-        row = self.regency_rows[-1]
-        n = int(act.sum())
-        if self.regency_rows and len(self.regency_rows) >= 2:
-            prev = self.regency_rows[-2]["families"]
-            flow = row["entries"] - row["graduations"] - row["exits"]
-            if n != prev + flow:
-                errors.append(f"families not conserved: {prev} + {flow} != {n}")
-        assigned = act & (fam.fac >= 0)
-        if not np.all(ps.filled[fam.fac[assigned]]):
-            errors.append("a family is assigned to a vacant post")
-        if int(ps.caseload[ps.filled].sum()) != int(assigned.sum()):
-            errors.append("caseloads do not sum to the assigned families")
-        if int(ps.caseload[~ps.filled].sum()) != 0:
-            errors.append("a vacant post carries a caseload")
-        n_agents = len(self.agents_by_type[Family]) if Family in self.agents_by_type else 0
-        if n_agents != n:
-            errors.append(f"{n_agents} Family agents for {n} families")
-        n_fac = len(self.agents_by_type[Facilitator]) if Facilitator in self.agents_by_type else 0
-        if n_fac != int(ps.filled.sum()):
-            errors.append(f"{n_fac} Facilitator agents for {int(ps.filled.sum())} filled posts")
-        for name in ("k_edu", "k_health", "k_fin", "rapport"):
-            col = getattr(fam, name)[act]
-            if col.size and (col.min() < 0 or col.max() > 1):
-                errors.append(f"family {name} outside [0, 1]")
-        if np.any(fam.welfare[act] < 0):
-            errors.append("negative welfare")
-        for name in ("burnout", "s_tech", "s_psy", "motivation", "quality"):
-            col = getattr(ps, name)[ps.filled]
-            if col.size and (col.min() < 0 or col.max() > 1):
-                errors.append(f"facilitator {name} outside [0, 1]")
-        for name in ("hours_admin", "hours_groups", "hours_visits", "visits_done"):
-            if np.any(getattr(ps, name) < 0):
-                errors.append(f"negative {name}")
-        if np.any(self.nonkpm_poor < 0):
-            errors.append("negative poor outside KPM")
-        for key, value in row.items():
-            if (key.startswith("share_") or key.endswith("_rate")) and not 0 <= value <= 1:
-                errors.append(f"{key} = {value} outside [0, 1]")
-        if errors:
-            raise InvariantError(f"step {self.steps}: " + "; ".join(errors))
+        invariants.check(self)
 
 
 _PHASE_FN = {

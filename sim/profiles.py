@@ -1,0 +1,267 @@
+"""Data profiles: how the KPM families and facilitators are spread over the 23 kecamatan.
+
+Two pictures, because the seed paper and the public statistics disagree (sim/data/README.md):
+``paper-2023`` (Levianto & Warsidi 2025) and ``official`` (BPS poverty, Dinsos PKH counts).
+Each is a TOML file in sim/data/profiles/ where every figure is ``{ value, source }``; this
+module checks them (errors name the file and key path), spreads families and facilitators
+over the kecamatan of sim.districts by the profile's rule, and scales them for a run.
+"""
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import sim.districts as _districts
+from sim.districts import PROFILE_NAMES, SCALE_MAX, DataError, _where, load_districts
+
+
+@dataclass(frozen=True, eq=False)
+class Profile:
+    """One data picture: district spread of families and facilitators plus regency figures."""
+
+    name: str
+    title: str
+    description: str
+    districts: pd.DataFrame
+    scale: float
+    families_total: int
+    facilitators_total: int
+    pkh_share: float
+    sembako_share: float
+    population_start: int
+    start_year: int
+    poverty_rate_start_pct: float
+    poor_people_start: int
+    incentive_rp_month: float
+    untrained_share_2023: float
+    quota_by_year: dict[int, int]
+    sources: dict[str, str]
+
+
+def _is_num(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+_TOML_KINDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "str": ("a non-empty string", lambda x: isinstance(x, str) and x.strip() != ""),
+    "count": ("an integer > 0", lambda x: isinstance(x, int) and not isinstance(x, bool) and x > 0),
+    "year": ("a year (integer 1900-2100)", lambda x: isinstance(x, int) and not isinstance(x, bool) and 1900 <= x <= 2100),
+    "share": ("a number in [0, 1]", lambda x: _is_num(x) and 0 <= x <= 1),
+    "pct": ("a percentage in (0, 100)", lambda x: _is_num(x) and 0 < x < 100),
+    "money": ("a number > 0", lambda x: _is_num(x) and x > 0),
+}
+
+
+class _Toml:
+    """A parsed profile TOML whose look-ups check types and fail naming the key path."""
+
+    def __init__(self, path: Path) -> None:
+        self.where = _where(path)
+        if not path.is_file():
+            raise DataError(f"{self.where}: file not found (expected a profile TOML)")
+        try:
+            self.doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as e:
+            raise DataError(f"{self.where}: not valid TOML: {e}") from None
+
+    def fail(self, key: str, expected: str, got: object) -> DataError:
+        return DataError(f"{self.where}: key '{key}': expected {expected}, got '{got}'")
+
+    def node(self, key: str, table: Any = None, prefix: str = "") -> Any:
+        node = self.doc if table is None else table
+        for part in key.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise self.fail(prefix + key, "the key to be present", "missing")
+            node = node[part]
+        return node
+
+    def check(self, label: str, value: Any, kind: str) -> Any:
+        """value, if it is of kind (see _TOML_KINDS); label names it in the error."""
+        expected, ok = _TOML_KINDS[kind]
+        if not ok(value):
+            raise self.fail(label, expected, value)
+        return value
+
+    def plain(self, key: str, kind: str, table: Any = None, prefix: str = "") -> Any:
+        return self.check(prefix + key, self.node(key, table, prefix), kind)
+
+    def figure(self, key: str, kind: str, table: Any = None, prefix: str = "") -> tuple[Any, str]:
+        """A sourced figure, written as key = { value = ..., source = "..." }: (value, source)."""
+        node = self.node(key, table, prefix)
+        if not isinstance(node, dict) or "value" not in node:
+            raise self.fail(prefix + key, 'a table { value = ..., source = "..." }', node)
+        return self.check(prefix + key, node["value"], kind), self.plain("source", "str", node, f"{prefix}{key}.")
+
+
+def _profile_toml(name: str, d: Path) -> _Toml:
+    if name not in PROFILE_NAMES:
+        raise DataError(f"unknown profile '{name}': expected one of {', '.join(PROFILE_NAMES)}")
+    t = _Toml(d / "profiles" / f"{name}.toml")
+    if t.plain("name", "str") != name:
+        raise t.fail("name", f"'{name}' (the file name)", t.doc["name"])
+    return t
+
+
+def _largest_remainder(weights: np.ndarray, total: int, minimum: int = 0) -> np.ndarray:
+    """Integers proportional to weights that sum to total; entries with weight > 0 get >= minimum."""
+    w = np.asarray(weights, dtype=float)
+    eligible = w > 0
+    if total < minimum * int(eligible.sum()) or (total > 0 and not eligible.any()):
+        raise ValueError(f"cannot give {total} to {int(eligible.sum())} entries with at least {minimum} each")
+    quota = w * total / w.sum() if eligible.any() else np.zeros_like(w)
+    alloc = np.floor(quota).astype(np.int64)
+    alloc[eligible] = np.maximum(alloc[eligible], minimum)
+    while (gap := total - int(alloc.sum())) != 0:
+        if gap > 0:  # the largest remainders get one more
+            alloc[np.argsort(alloc - quota, kind="stable")[:gap]] += 1
+        else:  # the most over-served entry above its minimum gives one back
+            floor = np.where(eligible, minimum, 0)
+            alloc[int(np.argmax(np.where(alloc > floor, alloc - quota, -np.inf)))] -= 1
+    return alloc
+
+
+def _quota(t: _Toml, start_year: int) -> tuple[dict[int, int], str]:
+    """quota.by_year (year -> families): listed years kept, the last held up to quota.hold_until."""
+    node = t.node("quota.by_year")
+    if not isinstance(node, dict) or not isinstance(node.get("value"), dict) or not node["value"]:
+        raise t.fail("quota.by_year", 'a table { value = { YEAR = families, ... }, source = "..." }', node)
+    source = t.plain("source", "str", node, "quota.by_year.")
+    listed = {}
+    for year in node["value"]:
+        if not year.isdigit():
+            raise t.fail(f"quota.by_year.value.{year}", "a year as key", year)
+        listed[int(year)] = t.plain(year, "count", node["value"], "quota.by_year.value.")
+    hold_until, hold_src = t.figure("quota.hold_until", "year")
+    first, last = min(listed), max(listed)
+    if first > start_year or hold_until < last:
+        raise t.fail("quota.by_year", f"years from start.year ({start_year}) up to quota.hold_until", listed)
+    quota = {y: listed[max(k for k in listed if k <= y)] for y in range(first, hold_until + 1)}
+    return quota, f"{source}; after {last} held at {listed[last]:,} up to {hold_until} ({hold_src})"
+
+
+def _spread(t: _Toml, districts: pd.DataFrame, src: dict[str, str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full-scale KPM and facilitators per district row, and the spread rule text per row."""
+    n_families, src["families_total"] = t.figure("families.total", "count")
+    n_facilitators, src["facilitators_total"] = t.figure("facilitators.total", "count")
+    spread, spread_src = t.figure("families.spread", "str")
+    if spread != "population_share":
+        raise t.fail("families.spread.value", "'population_share' (the only spread rule)", spread)
+    fixed = t.doc["families"].get("fixed", [])
+    if not isinstance(fixed, list):
+        raise t.fail("families.fixed", "an array of tables [[families.fixed]]", fixed)
+    fixed_kpm: dict[str, int] = {}
+    for k, entry in enumerate(fixed):
+        prefix = f"families.fixed[{k}]."
+        code = t.plain("code", "str", entry, prefix)
+        if code not in set(districts["code"]) or code in fixed_kpm:
+            raise t.fail(prefix + "code", "a code of kecamatan_codes.csv, listed once", code)
+        fixed_kpm[code], src[f"kpm {code}"] = t.figure("kpm", "count", entry, prefix)
+    is_fixed = districts["code"].isin(list(fixed_kpm)).to_numpy()
+    rest = n_families - sum(fixed_kpm.values())
+    if rest < 0:
+        raise t.fail("families.total", f">= the sum of families.fixed ({sum(fixed_kpm.values())})", n_families)
+    kpm = np.zeros(len(districts), dtype=np.int64)
+    kpm[is_fixed] = [fixed_kpm[c] for c in districts["code"][is_fixed]]
+    kpm[~is_fixed] = _largest_remainder(districts["population_share"].to_numpy()[~is_fixed], rest)
+    rule = np.full(len(districts), f"KPM: {spread} of the {rest:,} families not fixed; facilitators: by KPM", dtype=object)
+    fac = np.zeros(len(districts), dtype=np.int64)
+    if fixed_kpm:
+        caseload, src["understaffed_caseload"] = t.figure("facilitators.understaffed_caseload", "count")
+        fac[is_fixed] = np.maximum(1, np.floor(kpm[is_fixed] / caseload + 0.5))
+        rule[is_fixed] = f"KPM: fixed (families.fixed); facilitators: 1 per {caseload} KPM (understaffed)"
+    if int(fac.sum()) + int((~is_fixed & (kpm > 0)).sum()) > n_facilitators:
+        raise t.fail("facilitators.total", "enough for the understaffed districts and >= 1 elsewhere", n_facilitators)
+    fac[~is_fixed] = _largest_remainder(kpm[~is_fixed], n_facilitators - int(fac.sum()), minimum=1)
+    src["districts"] = f"{spread_src}; facilitators in proportion to KPM (largest remainder, >= 1 per district)"
+    return kpm, fac, rule
+
+
+def load_profile(name: str, scale: float = 1.0, data_dir: Path | None = None) -> Profile:
+    """A data profile: the districts with KPM and facilitators spread by its rule, scaled.
+
+    Scaling rounds per district by largest remainder so that totals = round(scale x total);
+    every district with families keeps >= 1 family and >= 1 facilitator. People counts
+    (population, poor people) and quota_by_year are never scaled.
+    """
+    d = data_dir or _districts.DATA_DIR  # looked up at call time (tests swap it)
+    t = _profile_toml(name, d)
+    if not _is_num(scale) or not 0 < scale <= SCALE_MAX:
+        raise ValueError(f"scale must be in (0, {SCALE_MAX:g}], got {scale!r}")
+    src: dict[str, str] = {}
+    v: dict[str, Any] = {}
+    for field, key, kind in (
+        ("start_year", "start.year", "year"),
+        ("population_start", "start.population", "count"),
+        ("poverty_rate_start_pct", "start.poverty_rate_pct", "pct"),
+        ("poor_people_start", "start.poor_people", "count"),
+        ("pkh_share", "families.pkh_share", "share"),
+        ("sembako_share", "families.sembako_share", "share"),
+        ("untrained_share_2023", "facilitators.untrained_share_2023", "share"),
+        ("incentive_rp_month", "facilitators.incentive_rp_month", "money"),
+    ):
+        v[field], src[field] = t.figure(key, kind)
+    quota, src["quota_by_year"] = _quota(t, v["start_year"])
+    districts = load_districts(d)
+    kpm, fac, rule = _spread(t, districts, src)
+
+    n_kpm, n_fac = round(scale * int(kpm.sum())), round(scale * int(fac.sum()))
+    # below about scale 0.064 the rounded totals cannot give every district with families a
+    # facilitator; each keeps one, so the totals are then a little above scale x total
+    need = int((kpm > 0).sum())
+    n_kpm, n_fac = max(n_kpm, need), max(n_fac, need)
+    kpm, fac = _largest_remainder(kpm, n_kpm, minimum=1), _largest_remainder(fac, n_fac, minimum=1)
+    df = districts.copy()
+    df["kpm_families"] = kpm
+    df["kpm_pkh"] = _largest_remainder(kpm, round(v["pkh_share"] * n_kpm))
+    df["facilitators"] = fac
+    df["kpm_per_facilitator"] = kpm / np.maximum(fac, 1)
+    df["spread_rule"] = rule
+    if scale != 1:
+        src["families_total"] += f"; x scale {scale:g}, rounded"
+        src["facilitators_total"] += f"; x scale {scale:g}, rounded"
+    src["scale"] = "run setting: agent counts = round(scale x profile totals); people counts are not scaled"
+    return Profile(
+        name=name,
+        title=t.plain("title", "str"),
+        description=t.plain("description", "str"),
+        districts=df,
+        scale=float(scale),
+        families_total=n_kpm,
+        facilitators_total=n_fac,
+        pkh_share=float(v["pkh_share"]),
+        sembako_share=float(v["sembako_share"]),
+        population_start=v["population_start"],
+        start_year=v["start_year"],
+        poverty_rate_start_pct=float(v["poverty_rate_start_pct"]),
+        poor_people_start=v["poor_people_start"],
+        incentive_rp_month=float(v["incentive_rp_month"]),
+        untrained_share_2023=float(v["untrained_share_2023"]),
+        quota_by_year=quota,
+        sources=src,
+    )
+
+
+def poverty_targets(profile: Profile, data_dir: Path | None = None) -> pd.DataFrame:
+    """The poverty series the model is checked against: year, poverty_rate_pct, poor_people, source.
+
+    Read from the profile's [[targets]] (data_dir as given to load_profile).
+    """
+    t = _profile_toml(profile.name, data_dir or _districts.DATA_DIR)
+    rows = t.node("targets")
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
+        raise t.fail("targets", "an array of tables [[targets]]", rows)
+    out = [
+        {
+            "year": t.plain("year", "year", r, f"targets[{k}]."),
+            "poverty_rate_pct": float(t.plain("poverty_rate_pct", "pct", r, f"targets[{k}].")),
+            "poor_people": t.plain("poor_people", "count", r, f"targets[{k}]."),
+            "source": t.plain("source", "str", r, f"targets[{k}]."),
+        }
+        for k, r in enumerate(rows)
+    ]
+    return pd.DataFrame(out).sort_values("year").reset_index(drop=True)
