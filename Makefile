@@ -18,7 +18,7 @@ find-python = $(shell \
     "$$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo "$$c"; break; }; \
   done)
 
-.PHONY: run test test-slow lint bench clean setup
+.PHONY: run test test-slow lint bench bench-batch clean setup
 
 setup: $(STAMP)
 
@@ -51,6 +51,9 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
+
+bench-batch: $(STAMP)
+	$(PY) benchmarks/bench_batch.py
 
 clean:
 	rm -rf $(VENV) results .pytest_cache .mypy_cache .ruff_cache
