@@ -25,8 +25,8 @@ EXIT_BAD_INPUT = 2
 
 SUMMARY: list[tuple[str, str, str, Callable[[float], str]]] = [
     # (column, label, kind: state|flow, formatter)
-    ("poverty_rate_pct", "Poverty rate (%) [model estimate]", "state", lambda v: f"{v:.2f}"),
-    ("poor_people", "Poor people [model estimate]", "state", lambda v: f"{v:,.0f}"),
+    ("poverty_rate_pct", "Poverty rate (%)", "state", lambda v: f"{v:.2f}"),
+    ("poor_people", "Poor people", "state", lambda v: f"{v:,.0f}"),
     ("families", "KPM families enrolled (simulated)", "state", lambda v: f"{v:,.0f}"),
     ("facilitators", "Facilitators in post (simulated)", "state", lambda v: f"{v:,.0f}"),
     ("caseload_mean", "Caseload, mean (KPM per facilitator)", "state", lambda v: f"{v:.0f}"),
@@ -67,6 +67,8 @@ def _print_summary(regency: pd.DataFrame, title: str) -> None:
     t = summary_table(regency)
     d0, d1 = regency["date"].iloc[0], regency["date"].iloc[-1]
     print(title)
+    print("every figure below is a model estimate (a simulation output), not an observation; "
+          "the start is the data profile's picture (sources: manifest.json)")
     print(f"state at {d0} vs {d1}; flows (attrition, visits, graduations, cost): first vs last 12 months")
     w = max(len(s) for s in t["indicator"])
     print(f"  {'indicator':<{w}}  {'start':>14}  {'end':>14}")
