@@ -280,20 +280,17 @@ class CaseloadModel(mesa.Model):
         sd = p["welfare_sd_initial"]
         if initial:
             # location so that the initial share of poor KPM matches the profile (see ODD 5)
-            t = np.asarray(self._transfer_of(rows))
+            t = families.transfers(self, rows)
             c = np.log(np.clip(1.0 - t, 1e-6, None)) - sd * z
             self.initial_kpm_poor_share = self._initial_poor_share()
             self.welfare_location = float(np.quantile(c, 1.0 - self.initial_kpm_poor_share))
         fam.log_perm[rows] = self.welfare_location + sd * z
-        fam.welfare[rows] = np.exp(fam.log_perm[rows]) + self._transfer_of(rows)
+        fam.welfare[rows] = np.exp(fam.log_perm[rows]) + families.transfers(self, rows)
         fam.poor[rows] = fam.welfare[rows] < 1.0
         # families already above the graduation line have been so for a random part of the
         # qualifying period (otherwise they would all graduate in the same month)
         above = fam.welfare[rows] >= p["graduation_threshold"]
         fam.months_above[rows] = np.where(above, rng.integers(0, p["graduation_months"], n), 0)
-
-    def _transfer_of(self, rows: np.ndarray) -> np.ndarray:
-        return families.transfers(self, rows)
 
     def _initial_poor_share(self) -> float:
         pr = self.profile
@@ -316,16 +313,11 @@ class CaseloadModel(mesa.Model):
         """Start burnout and motivation at their steady state under the initial load (24 months)."""
         timebudget.step(self)
         ps = self.posts
-        p = self.p
-        r = self.supervision_resource + p["psychosocial_buffer"] * ps.s_psy
-        over = np.maximum(0.0, ps.load_ratio - p["burnout_threshold"]) ** p["burnout_convexity"]
-        fairness = ps.incentive_rp / p["reference_pay_rp_month"] / np.sqrt(np.maximum(1.0, ps.load_ratio))
-        ps.motivation[:] = np.where(ps.filled, 1.0 / (1.0 + np.exp(-3.0 * (fairness - 1.0))), 0.0)
+        pay_ratio = ps.incentive_rp / self.p["reference_pay_rp_month"]
+        ps.motivation[:] = np.where(ps.filled, workforce.motivation_target(self, pay_ratio), 0.0)
         b = np.zeros(ps.capacity)
         for _ in range(24):
-            up = (p["burnout_base"] + p["burnout_overload"] * over) / (1.0 + r) * (1.0 - b) * (1.0 + 0.5 * (1.0 - ps.motivation))
-            down = b / (p["burnout_recovery_months"] * (1.0 + p["burnout_hysteresis"] * b))
-            b = np.clip(b + up - down, 0.0, 1.0)
+            b = workforce.burnout_next(self, b)
         ps.burnout[:] = np.where(ps.filled, b, 0.0)
         timebudget.step(self)
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -271,8 +270,3 @@ def load_any(ref: str) -> Scenario:
         )
     return load(p)
 
-
-def overrides_of(scenario: Scenario) -> Mapping[str, Any]:
-    """The parameter overrides of a scenario (validated)."""
-    params.validate(scenario.parameters)
-    return scenario.parameters

@@ -28,6 +28,23 @@ if TYPE_CHECKING:
     from sim.model import CaseloadModel
 
 
+def motivation_target(model: CaseloadModel, pay_ratio: np.ndarray) -> np.ndarray:
+    """Motivation each facilitator tends to: a logistic of pay fairness (Herzberg)."""
+    fairness = pay_ratio / np.sqrt(np.maximum(1.0, model.posts.load_ratio))
+    return 1.0 / (1.0 + np.exp(-3.0 * (fairness - 1.0)))
+
+
+def burnout_next(model: CaseloadModel, b: np.ndarray) -> np.ndarray:
+    """Burnout a month later from burnout ``b``, under this month's load and support (JD-R)."""
+    p = model.p
+    ps = model.posts
+    r = model.supervision_resource + p["psychosocial_buffer"] * ps.s_psy
+    over = np.maximum(0.0, ps.load_ratio - p["burnout_threshold"]) ** p["burnout_convexity"]
+    up = (p["burnout_base"] + p["burnout_overload"] * over) / (1.0 + r) * (1.0 - b) * (1.0 + 0.5 * (1.0 - ps.motivation))
+    down = b / (p["burnout_recovery_months"] * (1.0 + p["burnout_hysteresis"] * b))
+    return np.clip(b + up - down, 0.0, 1.0)
+
+
 def step(model: CaseloadModel) -> None:
     """Advance every facilitator by one month."""
     p = model.p
@@ -37,16 +54,11 @@ def step(model: CaseloadModel) -> None:
 
     # motivation from pay fairness
     pay_ratio = np.where(f, ps.incentive_rp / p["reference_pay_rp_month"], 1.0)
-    fairness = pay_ratio / np.sqrt(np.maximum(1.0, ps.load_ratio))
-    m_star = 1.0 / (1.0 + np.exp(-3.0 * (fairness - 1.0)))
+    m_star = motivation_target(model, pay_ratio)
     ps.motivation += f * (m_star - ps.motivation) / p["motivation_adjust_months"]
 
     # burnout
-    r = model.supervision_resource + p["psychosocial_buffer"] * ps.s_psy
-    over = np.maximum(0.0, ps.load_ratio - p["burnout_threshold"]) ** p["burnout_convexity"]
-    up = (p["burnout_base"] + p["burnout_overload"] * over) / (1.0 + r) * (1.0 - b) * (1.0 + 0.5 * (1.0 - ps.motivation))
-    down = b / (p["burnout_recovery_months"] * (1.0 + p["burnout_hysteresis"] * b))
-    ps.burnout[:] = np.where(f, np.clip(b + up - down, 0.0, 1.0), 0.0)
+    ps.burnout[:] = np.where(f, burnout_next(model, b), 0.0)
 
     # training
     u = model.streams["training"].random(ps.capacity)
