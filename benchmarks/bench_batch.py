@@ -34,9 +34,10 @@ from typing import Any
 
 import psutil
 
-from sim import batch
+from runs import batch, executors, store
+from runs.scenario import SCENARIO_DIR, load_any
 from sim.model import CaseloadModel
-from sim.scenario import SCENARIO_DIR, load_any
+from sim.rng import replicate_seeds
 
 TARGET_SPEEDUP = 1.8
 TARGET_WALL_S = 240.0
@@ -119,7 +120,7 @@ def run_batch(paths: list[str], reps: int, months: int, scale: float, jobs: int,
 def run_mesa(paths: list[str], reps: int, months: int, scale: float, jobs: int) -> dict[str, Any]:
     import mesa
 
-    seeds = batch.replicate_seeds(batch.DEFAULT_SEED, reps)
+    seeds = replicate_seeds(batch.DEFAULT_SEED, reps)
     t0 = time.perf_counter()
     with PeakMemory() as mem:
         rows = mesa.batch_run(ScenarioModel, parameters={"scenario_path": paths, "scale": scale}, rng=seeds,
@@ -143,7 +144,7 @@ def main() -> int:
     ap.add_argument("--no-mesa", action="store_true", help="skip the mesa.batch_run comparison")
     a = ap.parse_args()
     jobs_list = [int(j) for j in a.jobs.split(",")]
-    os.environ.pop(batch.FAULT_ENV, None)
+    os.environ.pop(executors.FAULT_ENV, None)
 
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmpd:
         tmp = Path(tmpd)
@@ -200,7 +201,7 @@ def main() -> int:
             import pandas as pd
 
             out = tmp / f"jobs{mj}-0"
-            reg = batch.read_table(out, "regency", columns=["scenario", "seed", "step", "poverty_rate_pct"])
+            reg = store.read_table(out, "regency", columns=["scenario", "seed", "step", "poverty_rate_pct"])
             end = reg[reg["step"] == a.months].set_index(["seed", "scenario"])["poverty_rate_pct"]
             mesa_end = pd.DataFrame(rm["rows"])
             mesa_end["scenario"] = [load_any(p).name for p in mesa_end["scenario_path"]]

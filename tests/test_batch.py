@@ -19,17 +19,18 @@ import pandas as pd
 import psutil
 import pytest
 
-from sim import batch, cli
+from cli import main as cli
+from runs import batch, executors, store
+from runs.scenario import load_any
 from sim.rng import replicate_seeds
-from sim.scenario import load_any
 
 _script = shutil.which("caseload", path=str(Path(sys.executable).parent))
-CASELOAD = [_script] if _script else [sys.executable, "-m", "sim.cli"]
+CASELOAD = [_script] if _script else [sys.executable, "-m", "cli.main"]
 SEED, MONTHS, SCALE, REPS = 11, 4, 0.1, 3
 
 
 def caseload(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if k != batch.FAULT_ENV}
+    full_env = {k: v for k, v in os.environ.items() if k != executors.FAULT_ENV}
     full_env.update(env or {})
     return subprocess.run([*CASELOAD, *args], capture_output=True, text=True, timeout=timeout, env=full_env)
 
@@ -96,11 +97,11 @@ def test_plan_gives_stable_ids_and_common_random_numbers(scen_dir: Path) -> None
 
 def test_plan_rejects_bad_input(scen_dir: Path) -> None:
     sc = load_any("baseline")
-    with pytest.raises(batch.BatchError, match="more than once"):
+    with pytest.raises(store.BatchError, match="more than once"):
         batch.plan_batch([sc, sc], 2)
-    with pytest.raises(batch.BatchError, match="replicates"):
+    with pytest.raises(store.BatchError, match="replicates"):
         batch.plan_batch([sc], 0)
-    with pytest.raises(batch.BatchError, match="scale"):
+    with pytest.raises(store.BatchError, match="scale"):
         batch.plan_batch([sc], 1, scale=3.0)
 
 
@@ -117,15 +118,15 @@ def test_batch_writes_results_and_manifest(reference: Path) -> None:
     assert any(k.endswith("pricier.toml") for k in m["scenario_files"])
     assert any(k.endswith("paper-2023.toml") for k in m["data_files"])
     for k, v in m["scenario_files"].items():
-        p = Path(k) if Path(k).is_absolute() else batch.ROOT / k
+        p = Path(k) if Path(k).is_absolute() else store.ROOT / k
         assert hashlib.sha256(p.read_bytes()).hexdigest() == v
     names = sorted(p.name for p in (reference / "runs").iterdir())
-    assert names == sorted(f"{rid}.{t}.parquet" for rid in runs for t in batch.TABLES)  # exactly once, nothing else
+    assert names == sorted(f"{rid}.{t}.parquet" for rid in runs for t in store.TABLES)  # exactly once, nothing else
     for rid, e in runs.items():
         assert e["status"] == "done" and e["attempts"] == 1
         for rec in e["files"].values():
             assert hashlib.sha256((reference / rec["path"]).read_bytes()).hexdigest() == rec["sha256"]
-            assert batch.read_meta(reference / rec["path"])["run_id"] == rid  # type: ignore[index]
+            assert store.read_meta(reference / rec["path"])["run_id"] == rid  # type: ignore[index]
     reg = pd.read_parquet(reference / runs[next(iter(runs))]["files"]["regency"]["path"])
     assert reg.columns[0] == "run_id" and list(reg.columns).index("replicate") == list(reg.columns).index("scenario") + 1
     assert reg["step"].tolist() == list(range(MONTHS + 1))
@@ -206,7 +207,7 @@ def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 def test_a_second_command_on_the_same_folder_is_refused(reference: Path, scen_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "b"
     shutil.copytree(reference, out)
-    holder = batch.BatchDir(out)
+    holder = store.BatchDir(out)
     holder.lock()
     try:
         r = caseload(*batch_args(scen_dir, out))
@@ -219,7 +220,7 @@ def test_a_second_command_on_the_same_folder_is_refused(reference: Path, scen_di
 
 
 def _start(args: list[str]) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k != batch.FAULT_ENV}
+    env = {k: v for k, v in os.environ.items() if k != executors.FAULT_ENV}
     return subprocess.Popen([*CASELOAD, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
 
 
@@ -332,7 +333,7 @@ def test_a_run_that_keeps_failing_is_reported_by_id_while_the_rest_finish(refere
                                                                         tmp_path: Path) -> None:
     out = tmp_path / "b"
     bad = next(k for k, e in manifest(reference)["runs"].items() if e["scenario"] == "pricier" and e["replicate"] == 1)
-    r = caseload(*batch_args(scen_dir, out), env={batch.FAULT_ENV: f"{bad}:raise"})
+    r = caseload(*batch_args(scen_dir, out), env={executors.FAULT_ENV: f"{bad}:raise"})
     assert r.returncode == 1
     assert f"failed: {bad}: RuntimeError" in r.stderr
     assert "attempt 2 of 3" in r.stderr  # retried twice before giving up
@@ -349,7 +350,7 @@ def test_a_run_that_keeps_failing_is_reported_by_id_while_the_rest_finish(refere
 
 def test_a_dead_worker_is_replaced_and_its_run_retried(reference: Path, scen_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "b"
-    r = caseload(*batch_args(scen_dir, out), env={batch.FAULT_ENV: "baseline__r001__*:crash:1"})
+    r = caseload(*batch_args(scen_dir, out), env={executors.FAULT_ENV: "baseline__r001__*:crash:1"})
     assert r.returncode == 0, r.stderr
     assert "worker died" in r.stderr
     m = manifest(out)
@@ -361,7 +362,7 @@ def test_a_dead_worker_is_replaced_and_its_run_retried(reference: Path, scen_dir
 
 def test_a_worker_that_always_dies_fails_its_run_only(reference: Path, scen_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "b"
-    r = caseload(*batch_args(scen_dir, out, "--retries", "1"), env={batch.FAULT_ENV: "pricier__r000__*:crash"})
+    r = caseload(*batch_args(scen_dir, out, "--retries", "1"), env={executors.FAULT_ENV: "pricier__r000__*:crash"})
     assert r.returncode == 1, r.stderr
     assert "Traceback" not in r.stderr, r.stderr
     m = manifest(out)
@@ -412,7 +413,7 @@ def test_local_and_dask_localcluster_give_identical_files(reference: Path, scen_
 def test_dask_scheduler_that_cannot_be_reached_is_bad_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(batch, "DASK_CONNECT_TIMEOUT", "1s")
     plan = batch.plan_batch([load_any("baseline")], 1, months=1, scale=SCALE)
-    with pytest.raises(batch.BatchError, match="cannot connect"):
+    with pytest.raises(store.BatchError, match="cannot connect"):
         batch.run_plan(plan, tmp_path / "b", executor="dask", scheduler="tcp://127.0.0.1:9", stream=io.StringIO())
 
 
@@ -430,13 +431,13 @@ def test_progress_lines_when_not_a_terminal(reference: Path, scen_dir: Path, tmp
 
 def test_progress_bar_and_eta_format() -> None:
     buf = io.StringIO()
-    p = batch.Progress(4, 1, stream=buf, bar=True)
+    p = executors.Progress(4, 1, stream=buf, bar=True)
     p.step("cap-150 r3", 2.1)
     p.message("a note")
     p.close()
     assert "a note" in buf.getvalue() and "2/4" in buf.getvalue()
     buf = io.StringIO()
-    p = batch.Progress(180, 11, stream=buf, bar=False)
+    p = executors.Progress(180, 11, stream=buf, bar=False)
     p.step("cap-150 r3", 2.14)
     assert re.match(r"\[12/180\] cap-150 r3 done in 2\.1 s, ETA \S+", buf.getvalue())
-    assert batch.fmt_duration(190) == "3m10s" and batch.fmt_duration(45) == "45s" and batch.fmt_duration(3720) == "1h02m"
+    assert executors.fmt_duration(190) == "3m10s" and executors.fmt_duration(45) == "45s" and executors.fmt_duration(3720) == "1h02m"

@@ -16,12 +16,14 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from sim import cli, io, params
+from cli import main as cli
+from runs import io
+from sim import params
 from sim.districts import DATA_DIR, DataError, load_districts
 
 REPO = Path(__file__).resolve().parent.parent
 _script = shutil.which("caseload", path=str(Path(sys.executable).parent))
-CASELOAD = [_script] if _script else [sys.executable, "-m", "sim.cli"]
+CASELOAD = [_script] if _script else [sys.executable, "-m", "cli.main"]
 RESULT_FILES = ("regency.parquet", "regency.csv", "districts.parquet", "districts.csv")
 SEED, MONTHS, SCALE = 7, 6, 0.05
 

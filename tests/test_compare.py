@@ -13,8 +13,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sim import batch, cli, compare, report
-from sim.scenario import load_any
+from analysis import compare, report
+from cli import main as cli
+from runs import batch
+from runs.scenario import load_any
 
 SEED, MONTHS, SCALE, REPS = 23, 6, 0.1, 3
 

@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import scenario
+from runs import scenario
+from runs.runner import run_scenario
 from sim.model import CaseloadModel
 from sim.policies import REGISTRY, PolicyError, build_policies, check_settings
 from sim.policies._common import Quota, post_cost_year
 from sim.processes import PHASES
-from sim.runner import run_scenario
 
 SCALE = 0.1
 MONTHS = 36

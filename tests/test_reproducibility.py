@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import scenario
+from runs import scenario
+from runs.runner import run_scenario
 from sim.model import CaseloadModel
 from sim.rng import STREAMS, Streams, replicate_seeds
-from sim.runner import run_scenario
 
 MONTHS = 13  # crosses a year boundary and two quarterly verifications
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from sim import params, scenario
-from sim.scenario import SCENARIO_DIR, ScenarioError
+from runs import scenario
+from runs.scenario import SCENARIO_DIR, ScenarioError
+from sim import params
 
-CLI = [sys.executable, "-m", "sim.cli"]
+CLI = [sys.executable, "-m", "cli.main"]
 
 
 def write(tmp_path: Path, name: str, body: str) -> Path:

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import batch, cli, params, sweep
-from sim.scenario import load_any
+from cli import main as cli
+from runs import store, sweep
+from runs.scenario import load_any
+from sim import params
 
 COMMON = ["--months", "3", "--scale", "0.1", "--jobs", "2", "--seed", "4"]
 
@@ -19,19 +21,19 @@ def test_parse_range_validates_names_kinds_and_bounds() -> None:
     r = sweep.parse_range("incentive_rp_month=3000000:6000000")
     assert (r.name, r.low, r.high, r.kind) == ("incentive_rp_month", 3e6, 6e6, "float")
     assert sweep.parse_range("recruitment_lag_months = 2 : 12").kind == "int"
-    with pytest.raises(batch.BatchError, match="Did you mean 'incentive_rp_month'"):
+    with pytest.raises(store.BatchError, match="Did you mean 'incentive_rp_month'"):
         sweep.parse_range("incentive_rp_mont=1:2")
-    with pytest.raises(batch.BatchError, match="valid range"):
+    with pytest.raises(store.BatchError, match="valid range"):
         sweep.parse_range("incentive_rp_month=500000:6000000")  # below the parameter's lower bound
-    with pytest.raises(batch.BatchError, match="LOW must be below HIGH"):
+    with pytest.raises(store.BatchError, match="LOW must be below HIGH"):
         sweep.parse_range("visit_h=2:1")
-    with pytest.raises(batch.BatchError, match="cannot be swept"):
+    with pytest.raises(store.BatchError, match="cannot be swept"):
         sweep.parse_range("evaluation_scheme=0:1")
-    with pytest.raises(batch.BatchError, match="NAME=LOW:HIGH"):
+    with pytest.raises(store.BatchError, match="NAME=LOW:HIGH"):
         sweep.parse_range("visit_h=1")
-    with pytest.raises(batch.BatchError, match="numbers"):
+    with pytest.raises(store.BatchError, match="numbers"):
         sweep.parse_range("visit_h=a:b")
-    with pytest.raises(batch.BatchError, match="two integers"):
+    with pytest.raises(store.BatchError, match="two integers"):
         sweep.parse_range("recruitment_lag_months=2.2:2.8")
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from runs.scenario import Scenario
 from sim import params
 from sim.model import CaseloadModel
-from sim.scenario import Scenario
 
 
 @dataclass

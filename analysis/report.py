@@ -1,4 +1,4 @@
-"""A self-contained HTML report of a batch: inline SVG charts (drawn by sim.svg), inline CSS.
+"""A self-contained HTML report of a batch: inline SVG charts (drawn by analysis.svg), inline CSS.
 
 The file opens with no network: no script, no font, no image, no style sheet and no
 http(s) address anywhere (a URL inside a source text is shown without its scheme, as plain
@@ -6,7 +6,7 @@ text). Every figure says where its numbers come from: 'model estimate' for the s
 output, 'BPS' or 'paper' (with the source the data profile gives) for the observed
 poverty figures of sim.districts.poverty_targets.
 
-Bands and whiskers are 95% t-intervals of the mean over replicates (as in sim.compare).
+Bands and whiskers are 95% t-intervals of the mean over replicates (as in analysis.compare).
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import io as sio
-from sim.batchdir import read_table
-from sim.compare import BY_NAME, INDICATORS, Comparison
-from sim.svg import PALETTE, Points, Series, bar_chart, line_chart, strip_chart, text, year_frac
-from sim.svg import nice_ticks as nice_ticks  # re-exported (sim.report.nice_ticks)
+from analysis.compare import BY_NAME, INDICATORS, Comparison
+from analysis.svg import PALETTE, Points, Series, bar_chart, line_chart, strip_chart, text, year_frac
+from analysis.svg import nice_ticks as nice_ticks  # re-exported (analysis.report.nice_ticks)
+from runs import io as sio
+from runs.store import read_table
 
 CAP = 150  # the Kemensos 1:150 reporting line (sim.params ideal_caseload default)
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim import batch
+from runs import batch, executors, store
 
 EXIT_FAILED_RUNS = 1
 EXIT_BAD_INPUT = 2
@@ -31,7 +31,7 @@ def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namesp
     def wrapped(args: argparse.Namespace) -> int:
         try:
             return fn(args)
-        except batch.BatchError as e:
+        except store.BatchError as e:
             print(f"error: {e}", file=sys.stderr)
             return EXIT_BAD_INPUT
         except OSError as e:  # the folder cannot be written (disk full, permissions): finished runs are kept
@@ -56,12 +56,12 @@ def _report_failures(res: batch.BatchResult) -> None:
 def _summary_line(kind: str, res: batch.BatchResult) -> str:
     done = res.total - len(res.failed)
     return (f"{kind} {res.out}: {done}/{res.total} runs done ({res.skipped} already finished, {res.ran} ran now, "
-            f"{len(res.failed)} failed) in {batch.fmt_duration(res.elapsed_s)} on {res.executor} with {res.jobs} worker(s)")
+            f"{len(res.failed)} failed) in {executors.fmt_duration(res.elapsed_s)} on {res.executor} with {res.jobs} worker(s)")
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
     """Run scenarios x replicates into --out (resumable)."""
-    from sim import scenario
+    from runs import scenario
 
     scs = [scenario.load_any(ref) for ref in args.scenarios]
     plan = batch.plan_batch(scs, args.replicates, master_seed=args.seed, months=args.months, scale=args.scale)
@@ -77,7 +77,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare the scenarios of a batch folder; write CSV and optionally the HTML report."""
-    from sim import compare, report
+    from analysis import compare, report
 
     c = compare.load(Path(args.dir), baseline=args.baseline)
     print(compare.format_table(c))
@@ -97,7 +97,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Sweep parameters of sim.params around a base scenario; optional sensitivity indices."""
-    from sim import scenario, sweep
+    from runs import scenario, sweep
 
     base = scenario.load_any(args.base)
     ranges = [sweep.parse_range(p) for p in args.param or []]

@@ -1,10 +1,10 @@
 """Executors of a batch: a local process pool or Dask, retries, worker failures, progress.
 
 Both executors run ``execute`` (one RunSpec in, its result files out as Parquet bytes,
-via sim.runner.run_scenario) in worker processes, and the parent process stores what
-comes back (sim.batchdir.BatchDir.store). ``execute`` and the pool initializer are
+via runs.runner.run_scenario) in worker processes, and the parent process stores what
+comes back (runs.store.BatchDir.store). ``execute`` and the pool initializer are
 top-level functions of this module: they are pickled by reference, so spawned processes
-and Dask workers import sim.executors to run them.
+and Dask workers import runs.executors to run them.
 
 Local executor: a 'spawn' process pool of ``jobs`` workers (OMP_NUM_THREADS and the like
 default to 1: one thread per worker); a worker ignores SIGINT, removes its marker file on
@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from sim.batchdir import BatchDir, BatchError, RunSpec, code_hash, table_bytes
+from runs.store import BatchDir, BatchError, RunSpec, code_hash, table_bytes
 
 FAULT_ENV = "CASELOAD_BATCH_FAULT"
 DASK_CONNECT_TIMEOUT = "15s"
@@ -89,7 +89,7 @@ def _worker_init(marker_dir: str, parent: int) -> None:  # pragma: no cover - ru
     signal.signal(signal.SIGTERM, _on_sigterm)
     _STATE.marker = Path(marker_dir) / str(os.getpid())
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    import sim.runner  # noqa: F401  (import once, not in the first run's time)
+    import runs.runner  # noqa: F401  (import once, not in the first run's time)
 
 
 def _fault(run_id: str, attempt: int) -> None:
@@ -116,7 +116,7 @@ def execute(spec: RunSpec, attempt: int = 0) -> dict[str, Any]:
     if marker is not None:
         marker.write_text(spec.run_id, encoding="utf-8")
     try:
-        from sim.runner import run_scenario
+        from runs.runner import run_scenario
 
         _fault(spec.run_id, attempt)
         t0 = time.perf_counter()

@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import batch
-from sim import io as sio
+from runs import io as sio
+from runs import store
 
 FLOW_MONTHS = 12
 
@@ -154,16 +154,16 @@ def scenario_order(manifest: dict[str, Any]) -> list[str]:
 def load(out: Path, baseline: str | None = None) -> Comparison:
     """Read a batch folder and compute the comparison."""
     out = Path(out)
-    m = batch.load_manifest(out)
+    m = store.load_manifest(out)
     assert m is not None
     if m.get("kind") == "sweep":
-        raise batch.BatchError(f"{out} holds a sweep; its results are in {out}/samples.csv and {out}/sensitivity.csv")
+        raise store.BatchError(f"{out} holds a sweep; its results are in {out}/samples.csv and {out}/sensitivity.csv")
     names = scenario_order(m)
     if baseline is None:
         baseline = "baseline" if "baseline" in names else names[0]
     elif baseline not in names:
-        raise batch.BatchError(f"--baseline {baseline}: not a scenario of this batch; scenarios: {', '.join(names)}")
-    reg = batch.read_table(out, "regency", m)
+        raise store.BatchError(f"--baseline {baseline}: not a scenario of this batch; scenarios: {', '.join(names)}")
+    reg = store.read_table(out, "regency", m)
     scales = {k: float(e.get("scale", 1.0)) for k, e in m.get("runs", {}).items()}
     rows = []
     for run_id, g in reg.groupby("run_id", sort=False):

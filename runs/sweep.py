@@ -2,7 +2,7 @@
 
 ``caseload sweep BASE.toml --param NAME=LOW:HIGH ... --samples N`` draws N design points
 in the box of the given ranges and runs every point with R replicates on the batch runner
-(same runner, same resumable folder layout, same manifest; sim.batch). Replicate i of
+(same runner, same resumable folder layout, same manifest; runs.batch). Replicate i of
 every point gets the same seed (common random numbers), so the differences between points
 are not blurred by different shocks.
 
@@ -21,7 +21,7 @@ must lie within the parameter's bounds; choice and true/false parameters cannot 
 
 Outputs: DIR/samples.csv (one row per design point: the parameter values as run, the
 number of finished replicates, and the mean over replicates of every end-of-run indicator
-of sim.compare) and, with --sensitivity, DIR/sensitivity.csv (one row per output and
+of analysis.compare) and, with --sensitivity, DIR/sensitivity.csv (one row per output and
 parameter).
 """
 
@@ -38,10 +38,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import batch, compare, params
-from sim import io as sio
+from analysis import compare
+from runs import batch, store
+from runs import io as sio
+from runs.scenario import Scenario
+from sim import params
 from sim.rng import replicate_seeds
-from sim.scenario import Scenario
 
 METHODS = ("lhs", "sobol", "morris")
 DEFAULT_OUTPUTS = ("poverty_rate_pct", "burnout_mean")
@@ -68,25 +70,25 @@ def parse_range(spec: str) -> Range:
     """``NAME=LOW:HIGH`` checked against sim.params (name, kind, bounds)."""
     m = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([^:]+?)\s*:\s*([^:]+?)\s*", spec)
     if not m:
-        raise batch.BatchError(f"--param {spec!r}: expected NAME=LOW:HIGH, e.g. incentive_rp_month=3000000:6000000")
+        raise store.BatchError(f"--param {spec!r}: expected NAME=LOW:HIGH, e.g. incentive_rp_month=3000000:6000000")
     name, a, b = m.groups()
     p = params.PARAMS.get(name)
     if p is None:
-        raise batch.BatchError(f"--param {spec!r}: {params.unknown_name_message(name, params.PARAMS)}")
+        raise store.BatchError(f"--param {spec!r}: {params.unknown_name_message(name, params.PARAMS)}")
     if p.kind not in ("float", "int"):
-        raise batch.BatchError(f"--param {name}: a {p.kind} parameter cannot be swept (only numbers)")
+        raise store.BatchError(f"--param {name}: a {p.kind} parameter cannot be swept (only numbers)")
     try:
         low, high = float(a), float(b)
     except ValueError:
-        raise batch.BatchError(f"--param {spec!r}: LOW and HIGH must be numbers") from None
+        raise store.BatchError(f"--param {spec!r}: LOW and HIGH must be numbers") from None
     if not (math.isfinite(low) and math.isfinite(high)):
-        raise batch.BatchError(f"--param {spec!r}: LOW and HIGH must be finite")
+        raise store.BatchError(f"--param {spec!r}: LOW and HIGH must be finite")
     if not low < high:
-        raise batch.BatchError(f"--param {spec!r}: LOW must be below HIGH")
+        raise store.BatchError(f"--param {spec!r}: LOW must be below HIGH")
     if (p.low is not None and low < p.low) or (p.high is not None and high > p.high):
-        raise batch.BatchError(f"--param {spec!r}: outside the parameter's valid range [{p.low}, {p.high}] {p.unit}")
+        raise store.BatchError(f"--param {spec!r}: outside the parameter's valid range [{p.low}, {p.high}] {p.unit}")
     if p.kind == "int" and math.floor(high) - math.ceil(low) < 1:
-        raise batch.BatchError(f"--param {spec!r}: an integer parameter needs at least two integers in its range")
+        raise store.BatchError(f"--param {spec!r}: an integer parameter needs at least two integers in its range")
     return Range(name, low, high, p.kind)
 
 
@@ -100,9 +102,9 @@ def design(ranges: list[Range], samples: int, method: str, seed: int, sensitivit
     from scipy.stats import qmc
 
     if method not in METHODS:
-        raise batch.BatchError(f"--method: expected one of {', '.join(METHODS)}, got {method!r}")
+        raise store.BatchError(f"--method: expected one of {', '.join(METHODS)}, got {method!r}")
     if samples < 2:
-        raise batch.BatchError(f"--samples: expected at least 2, got {samples}")
+        raise store.BatchError(f"--samples: expected at least 2, got {samples}")
     d = len(ranges)
     lows = np.array([r.low for r in ranges])
     highs = np.array([r.high for r in ranges])
@@ -130,16 +132,16 @@ def design(ranges: list[Range], samples: int, method: str, seed: int, sensitivit
 
 def plan_sweep(base: Scenario, ranges: list[Range], samples: int, method: str = "lhs", seed: int = batch.DEFAULT_SEED,
                replicates: int = 1, months: int | None = None, scale: float | None = None,
-               sensitivity: bool = False) -> batch.Plan:
+               sensitivity: bool = False) -> store.Plan:
     """The runs of a sweep: every design point x replicates."""
     if not ranges:
-        raise batch.BatchError("give at least one --param NAME=LOW:HIGH")
+        raise store.BatchError("give at least one --param NAME=LOW:HIGH")
     names = [r.name for r in ranges]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise batch.BatchError(f"--param given more than once: {', '.join(dup)}")
+        raise store.BatchError(f"--param given more than once: {', '.join(dup)}")
     if replicates < 1:
-        raise batch.BatchError(f"--replicates: expected at least 1, got {replicates}")
+        raise store.BatchError(f"--replicates: expected at least 1, got {replicates}")
     m = base.months if months is None else months
     x = base.scale if scale is None else scale
     batch.check_scale(base, x)
@@ -150,27 +152,27 @@ def plan_sweep(base: Scenario, ranges: list[Range], samples: int, method: str = 
     for k, row in enumerate(mat):
         ov = {r.name: r.value(v) for r, v in zip(ranges, row)}
         points.append(ov)
-        specs += [batch.make_spec(base, i, seeds[i], m, x, overrides=ov, sample=k) for i in range(replicates)]
-    identity = {"kind": "sweep", "base": {"name": base.name, "hash": batch.scenario_hash(base, m, x)},
+        specs += [store.make_spec(base, i, seeds[i], m, x, overrides=ov, sample=k) for i in range(replicates)]
+    identity = {"kind": "sweep", "base": {"name": base.name, "hash": store.scenario_hash(base, m, x)},
                 "params": [[r.name, r.low, r.high] for r in ranges], "method": method, "samples": samples,
                 "sensitivity": bool(sensitivity), "seed": seed, "months": m, "scale": x}
     info = {"design": {"method": method, "analysis": analysis, "problem": problem_of(ranges), "points": len(mat),
                        "matrix": mat.tolist(), "values": points}}
     desc = (f"sweep of {base.name}: {len(mat)} design points ({method}{', ' + analysis if analysis else ''}) x "
             f"{replicates} replicate(s) over {', '.join(names)}")
-    return batch.Plan("sweep", identity, specs, [base], seed, replicates, info=info, describe=desc)
+    return store.Plan("sweep", identity, specs, [base], seed, replicates, info=info, describe=desc)
 
 
 def collect(out: Path, manifest: dict[str, Any] | None = None) -> pd.DataFrame:
     """One row per design point: parameter values, finished replicates, mean end-of-run indicators."""
-    m = manifest or batch.load_manifest(out)
+    m = manifest or store.load_manifest(out)
     assert m is not None
     des = m["design"]
     names = des["problem"]["names"]
     base = pd.DataFrame([{"sample": k, **v} for k, v in enumerate(des["values"])])
     try:
-        reg = batch.read_table(out, "regency", m)
-    except batch.BatchError:
+        reg = store.read_table(out, "regency", m)
+    except store.BatchError:
         reg = pd.DataFrame()
     rows = []
     scales = {k: float(e.get("scale", 1.0)) for k, e in m.get("runs", {}).items()}
@@ -200,7 +202,7 @@ def sensitivity(manifest: dict[str, Any], samples_df: pd.DataFrame, outputs: lis
     for out in outputs:
         y = samples_df.sort_values("sample")[out].to_numpy(dtype=np.float64)
         if y.size != x.shape[0] or not np.all(np.isfinite(y)):
-            raise batch.BatchError(f"sensitivity of {out}: {int(np.sum(~np.isfinite(y)))} design point(s) have no result; "
+            raise store.BatchError(f"sensitivity of {out}: {int(np.sum(~np.isfinite(y)))} design point(s) have no result; "
                                    "re-run the sweep to finish them")
         with warnings.catch_warnings(record=True):  # SALib resets the filters itself: record and drop its notices
             warnings.simplefilter("ignore")
@@ -221,7 +223,7 @@ def sensitivity(manifest: dict[str, Any], samples_df: pd.DataFrame, outputs: lis
                 raw = "delta_raw" if "delta_raw" in si else "delta"  # SALib >= 1.5 names the classic estimate delta_raw
                 cols = {"delta": raw, "delta_conf": f"{raw}_conf", "S1": "S1", "S1_conf": "S1_conf"}
             else:
-                raise batch.BatchError("this sweep was not drawn for a sensitivity analysis; run it with --sensitivity")
+                raise store.BatchError("this sweep was not drawn for a sensitivity analysis; run it with --sensitivity")
         for j, name in enumerate(prob["names"]):
             rows.append({"output": out, "parameter": name, "method": analysis,
                          **{c: float(np.asarray(si[k])[j]) for c, k in cols.items()}})
@@ -249,7 +251,7 @@ def format_sensitivity(df: pd.DataFrame) -> str:
 
 def write_outputs(out: Path, outputs: list[str] | None, seed: int, do_sensitivity: bool) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Write samples.csv (and sensitivity.csv); return both tables."""
-    m = batch.load_manifest(out)
+    m = store.load_manifest(out)
     assert m is not None
     samples_df = collect(out, m)
     sio.write_csv(samples_df, Path(out) / "samples.csv")
@@ -261,13 +263,13 @@ def write_outputs(out: Path, outputs: list[str] | None, seed: int, do_sensitivit
 
 
 def check_outputs(text: str | None) -> list[str]:
-    """Validate --outputs against the indicators of sim.compare."""
+    """Validate --outputs against the indicators of analysis.compare."""
     if not text:
         return list(DEFAULT_OUTPUTS)
     outs = [o.strip() for o in text.split(",") if o.strip()]
     for o in outs:
         if o not in compare.BY_NAME:
-            raise batch.BatchError(f"--outputs: {params.unknown_name_message(o, compare.BY_NAME, 'output')}")
+            raise store.BatchError(f"--outputs: {params.unknown_name_message(o, compare.BY_NAME, 'output')}")
     return outs
 
 

@@ -1,4 +1,4 @@
-"""Generic SVG chart primitives for the HTML report (sim.report): inline, self-contained.
+"""Generic SVG chart primitives for the HTML report (analysis.report): inline, self-contained.
 
 A tiny SVG builder (``Svg``) and three charts that return an ``<svg>`` element as a string:
 ``line_chart`` (lines with shaded bands, reference points, horizontal reference lines; the

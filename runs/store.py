@@ -2,8 +2,8 @@
 
 A batch is a list of run specifications (``RunSpec``): one scenario, one replicate seed,
 the months and scale to run, and (for sweeps) parameter overrides; a ``Plan`` holds them
-with the batch's identity (what must match to resume). sim.batch plans a batch and
-sim.sweep a sweep; sim.executors runs the specs; this module owns the folder they share.
+with the batch's identity (what must match to resume). runs.batch plans a batch and
+runs.sweep a sweep; runs.executors runs the specs; this module owns the folder they share.
 
 Layout of a batch folder ``DIR``::
 
@@ -16,8 +16,8 @@ Result files: the columns of sim.metrics plus ``run_id``, ``replicate`` (and ``s
 in a sweep) ahead of them. The Parquet schema metadata key ``caseload`` holds the run's
 id, spec hash, table name, scenario, replicate and seed, so a file can be recognised
 without the manifest. Each file is written atomically (temporary file, fsync, rename, via
-sim.io; ``BatchDir.store``) by the parent process, from bytes the worker returns
-(sim.executors.execute, via ``table_bytes``), so a file is either absent or complete, and
+runs.io; ``BatchDir.store``) by the parent process, from bytes the worker returns
+(runs.executors.execute, via ``table_bytes``), so a file is either absent or complete, and
 a remote Dask worker needs no shared file system.
 
 A run id is ``<scenario>__r<replicate>__s<seed>__<hash>``: the hash (10 hex digits of
@@ -39,7 +39,7 @@ A folder holding a different batch (other scenarios, seed, months or scale) is r
 asking for more replicates of the same batch extends it.
 
 Reading results: ``done_runs`` and ``read_table`` (one table concatenated over the done
-runs, sha256 checked), used by sim.compare, sim.report and sim.sweep.
+runs, sha256 checked), used by analysis.compare, analysis.report and runs.sweep.
 """
 
 from __future__ import annotations
@@ -62,9 +62,9 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from sim import io as sio
+from runs import io as sio
+from runs.scenario import Scenario
 from sim.rng import replicate_seeds
-from sim.scenario import Scenario
 
 FORMAT = "caseload-batch/1"
 TABLES: tuple[str, ...] = ("regency", "districts")
@@ -222,17 +222,25 @@ _CODE_HASH: list[str] = []
 
 
 def code_hash() -> str:
-    """sha256 (16 hex digits) of the simulator's source (sim/**/*.py), computed once per process.
+    """sha256 (16 hex digits) of the code and data that make a run's numbers, computed once per process.
 
-    Finer than sim.io.code_version ('<commit>+dirty'): two different uncommitted edits
-    give two different hashes. Recorded per run and per command; a resumed batch whose
-    code changed is warned about.
+    Covers the model package (sim/**/*.py and its data files) and the two modules of this
+    package that turn a scenario into a model (runs/scenario.py, runs/runner.py); not the
+    storage, executors, analysis, report or command line, whose changes cannot change a
+    result. Finer than runs.io.code_version ('<commit>+dirty'): two different uncommitted
+    edits give two different hashes. Recorded per run and per command; a resumed batch whose
+    model changed is flagged as mixed code.
     """
     if not _CODE_HASH:
+        import sim
+
         h = hashlib.sha256()
-        pkg = Path(__file__).resolve().parent
-        for p in sorted(pkg.rglob("*.py")):
-            h.update(str(p.relative_to(pkg)).encode("utf-8") + b"\0" + p.read_bytes() + b"\0")
+        model_pkg = Path(sim.__file__).resolve().parent
+        here = Path(__file__).resolve().parent
+        files = [p for p in sorted(model_pkg.rglob("*")) if p.is_file() and p.suffix in {".py", ".csv", ".toml"}]
+        files += [here / "scenario.py", here / "runner.py"]
+        for p in files:
+            h.update(p.relative_to(model_pkg.parent).as_posix().encode("utf-8") + b"\0" + p.read_bytes() + b"\0")
         _CODE_HASH.append(h.hexdigest()[:16])
     return _CODE_HASH[0]
 

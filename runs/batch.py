@@ -4,22 +4,20 @@ A batch is a list of run specifications (``RunSpec``): one scenario, one replica
 the months and scale to run, and (for sweeps) parameter overrides. Replicate i of every
 scenario gets the same seed, ``sim.rng.replicate_seeds(master_seed, R)[i]``, so the
 differences between scenarios are paired (common random numbers). Each run is
-``sim.runner.run_scenario``: the same function on every executor, so the same seeds give
+``runs.runner.run_scenario``: the same function on every executor, so the same seeds give
 bitwise identical result files on a local process pool and on Dask.
 
 This module holds the entry points: ``plan_batch`` (the runs of scenarios x replicates),
 ``run_plan`` (run or resume a plan into a folder: skip the runs already done and verified,
 run the rest, record everything) and ``BatchResult``; ``BatchError`` (bad input or an
-unusable folder) is defined in sim.batchdir, which raises it too. The rest lives in:
+unusable folder) is defined in runs.store, which raises it too. The rest lives in:
 
-  sim.batchdir   the batch folder: run specs and run ids, result files, the manifest,
+  runs.store   the batch folder: run specs and run ids, result files, the manifest,
                  the lock, verification and resuming, reading results back
-  sim.executors  the local process pool and Dask drivers, retries and dead workers,
+  runs.executors  the local process pool and Dask drivers, retries and dead workers,
                  progress, and the ``CASELOAD_BATCH_FAULT`` test hook (documented there)
 
-The names other modules use from there (RunSpec, Plan, make_spec, scenario_hash,
-BatchDir, load_manifest, read_table, read_meta, Progress, fmt_duration, FAULT_ENV, ...)
-are re-exported here, so ``from sim.batch import X`` keeps working.
+Other modules import those names from where they are defined; nothing is re-exported here.
 """
 
 from __future__ import annotations
@@ -33,79 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from sim.batchdir import (
-    FORMAT,
-    MANIFEST_EVERY_S,
-    META_KEY,
-    RESULT_FORMAT,
-    ROOT,
-    TABLES,
-    BatchDir,
-    BatchError,
-    Plan,
-    RunSpec,
-    code_hash,
-    done_runs,
-    identity_differences,
-    load_manifest,
-    make_spec,
-    read_meta,
-    read_table,
-    resolved,
-    safe_name,
-    scenario_hash,
-    table_bytes,
-)
-from sim.executors import (
-    DASK_CONNECT_TIMEOUT,
-    FAULT_ENV,
-    Driver,
-    Progress,
-    dask_client,
-    execute,
-    fmt_duration,
-    run_dask,
-    run_local,
-)
+from runs.executors import DASK_CONNECT_TIMEOUT, Driver, Progress, run_dask, run_local
+from runs.scenario import Scenario
+from runs.store import BatchDir, BatchError, Plan, RunSpec, make_spec, scenario_hash
 from sim.rng import replicate_seeds
-from sim.scenario import Scenario
-
-__all__ = [
-    "DASK_CONNECT_TIMEOUT",
-    "DEFAULT_RETRIES",
-    "DEFAULT_SEED",
-    "FAULT_ENV",
-    "FORMAT",
-    "MANIFEST_EVERY_S",
-    "META_KEY",
-    "RESULT_FORMAT",
-    "ROOT",
-    "TABLES",
-    "BatchDir",
-    "BatchError",
-    "BatchResult",
-    "Plan",
-    "Progress",
-    "RunSpec",
-    "check_scale",
-    "code_hash",
-    "dask_client",
-    "done_runs",
-    "execute",
-    "fmt_duration",
-    "identity_differences",
-    "load_manifest",
-    "make_spec",
-    "plan_batch",
-    "read_meta",
-    "read_table",
-    "replicate_seeds",
-    "resolved",
-    "run_plan",
-    "safe_name",
-    "scenario_hash",
-    "table_bytes",
-]
 
 DEFAULT_SEED = 20210101
 DEFAULT_RETRIES = 2
@@ -223,7 +152,7 @@ def run_plan(plan: Plan, out: Path, jobs: int | None = None, executor: str = "lo
         try:
             if todo:
                 if executor == "dask":
-                    run_dask(drv, n_jobs, scheduler, DASK_CONNECT_TIMEOUT)  # sim.batch's, read per call (settable here)
+                    run_dask(drv, n_jobs, scheduler, DASK_CONNECT_TIMEOUT)  # runs.batch's, read per call (settable here)
                 else:
                     run_local(drv, n_jobs)
         finally:

@@ -78,8 +78,8 @@ def _print_summary(regency: pd.DataFrame, title: str) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario or profile and write its tables."""
-    from sim import io, scenario
-    from sim.runner import run_scenario
+    from runs import io, scenario
+    from runs.runner import run_scenario
 
     sc = scenario.load_any(args.scenario)
     seed = args.seed
@@ -102,7 +102,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check scenario files; exit 2 if any is invalid."""
-    from sim import scenario
+    from runs import scenario
 
     bad = 0
     for f in args.files:
@@ -154,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--group", default=None, help="only this group (time, quality, families, burnout, skills, pay, management)")
     p.set_defaults(func=cmd_params)
 
-    from sim import batch_cli
+    from cli import batch as batch_cli
 
     batch_cli.add_commands(sub)
     return ap
@@ -162,9 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``caseload`` console script."""
+    from runs.scenario import ScenarioError
     from sim.districts import DataError
     from sim.policies import PolicyError
-    from sim.scenario import ScenarioError
 
     ap = build_parser()
     args = ap.parse_args(argv)

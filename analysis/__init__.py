@@ -1,0 +1,1 @@
+"""Analysis of finished batches: paired comparisons (compare), the HTML report (report, svg)."""

@@ -1,0 +1,1 @@
+"""The ``caseload`` command line: ``cli.main`` (run, validate, params) and ``cli.batch`` (batch, compare, sweep)."""
