@@ -136,10 +136,7 @@ def district_end(out: Path, manifest: dict[str, Any]) -> pd.DataFrame:
     d = read_table(out, "districts", manifest, columns=cols)
     last = d.groupby("run_id")["step"].transform("max")
     d = d[d["step"] == last].copy()
-    scales = {k: float(e.get("scale", 1.0)) for k, e in manifest.get("runs", {}).items()}
-    sc = d["run_id"].map(scales).fillna(1.0).astype(float)
-    d["families"] = d["families"] / sc
-    d["facilitators"] = d["facilitators"] / sc
+    # counts in the district tables are already at regency scale (sim.metrics)
     agg = d.groupby(["scenario", "code", "district"], sort=True)[
         ["families", "facilitators", "caseload_mean", "wisn_ratio", "burnout_mean", "poverty_rate_pct"]].mean()
     return agg.reset_index()
@@ -292,7 +289,7 @@ def build(c: Comparison) -> str:
 
     # 5 cost
     _bar_fig(ctx, "cost_rp_cum", "Cost over the run (facilitator pay, operations, supervision, training, policies)",
-             "Rp billion", 1e9, lambda v: f"{v:,.1f}", extra=" Regency scale (model cost / scale).")
+             "Rp billion", 1e9, lambda v: f"{v:,.1f}", extra=" Regency scale.")
     _bar_fig(ctx, "cost_per_graduation_rp", "Cost per graduated family", "Rp million per graduation", 1e6,
              lambda v: f"{v:,.2f}", extra=" Cumulative cost divided by cumulative graduations over the run.")
 
@@ -314,8 +311,8 @@ def build(c: Comparison) -> str:
         )
     scales = sorted({float(v.get("scale", 1.0)) for v in ident.values()}) or [1.0]
     scale_note = ("Model estimate, end of run, mean over replicates. "
-                  + ("" if scales == [1.0] else f"Families and facilitators shown at regency scale (model count / scale "
-                                                f"{'/'.join(f'{x:g}' for x in scales)}). ")
+                  + ("" if scales == [1.0] else f"Families at regency scale, estimated from a sample of families "
+                                                f"(scale {'/'.join(f'{x:g}' for x in scales)}); facilitators are never scaled. ")
                   + "Red: caseload above 150, or WISN ratio below 1 (fewer facilitators than the WHO WISN workload "
                     "method says the kecamatan needs; sim.metrics).")
     districts = "".join(district_html(de, n, scale_note, open_=(n == c.baseline)) for n in names)

@@ -199,6 +199,28 @@ _PARAMS: list[Param] = [
        "burnout"),
     _p("burnout_hysteresis", 2.0, 0, 5, "-", "Slower recovery when deeply burned out",
        "[A] Homer 1985; Levine 1985, MECHANISMS.md 7.2", "burnout"),
+    # ---- burnout: individual variation (sim/processes/workforce.py) ---------------------------
+    # Without it burnout depends only on the load, so every facilitator at the same caseload
+    # has the same burnout and none is burned out at 1:150, against a pooled 20% (95% CI
+    # 13-27%) MBI burnout prevalence among social-service social workers ("Burnout among social
+    # workers in social services: a systematic review and meta-analysis of prevalence",
+    # Journal of Social Service Research 50 (2024) 664-683, doi 10.1080/01488376.2024.2371847).
+    _p("burnout_susceptibility_sd", 0.6, 0, 1.5, "log s.d.",
+       "Spread of individual susceptibility to burnout",
+       "[A] each facilitator's burnout increment is multiplied by a lognormal factor with mean 1 "
+       "and this log s.d.: personality explains a sizeable share of exhaustion (neuroticism "
+       "rho = 0.40 with emotional exhaustion, Alarcon, Eschleman & Bowling 2009, Work & Stress "
+       "23(3) 244-263, Table 2), i.e. about 16% of its variance", "burnout"),
+    _p("burnout_threshold_sd", 0.15, 0, 0.4, "load ratio",
+       "Spread of the load at which individual overload starts",
+       "[A] individual overload thresholds ~ normal(burnout_threshold, this s.d.), clipped to "
+       "[0.5, 1.5]: job demands are felt differently (job-demands-resources model, Bakker & "
+       "Demerouti 2007, J Managerial Psychology 22(3) 309-328); no figure found", "burnout"),
+    _p("burnout_recovery_sd", 0.4, 0, 1.5, "log s.d.",
+       "Spread of individual recovery time from burnout",
+       "[A] each facilitator's recovery time constant is multiplied by a lognormal factor with "
+       "mean 1 and this log s.d.: recovery after work strain varies widely between people "
+       "(Sonnentag & Fritz 2007, J Occup Health Psychol 12(3) 204-221); no figure found", "burnout"),
     _p("supervision_ratio", 70.0, 3, 300, "facilitators/supervisor", "Facilitators per supervisor",
        "[D] 2018: 34,552 pendamping, 531 coordinators and 408 supervisors, EVIDENCE.md", "burnout"),
     _p("supervision_good_ratio", 10.0, 3, 50, "facilitators/supervisor",

@@ -52,8 +52,11 @@ POST_COLUMNS: dict[str, Any] = {
     "local": np.bool_,
     "contract_month": np.int8,    # calendar month (1-12) of the yearly contract review
     "incentive_rp": np.float64,   # monthly pay of this post (regional differentials change it)
+    "susceptibility": np.float64,  # the holder's burnout susceptibility (multiplier, mean 1)
+    "overload_threshold": np.float64,  # the holder's load ratio where overload starts
+    "recovery_mult": np.float64,  # the holder's recovery time multiplier (mean 1)
     # per-month scratch, written by the time budget and visits phases
-    "caseload": np.int32,
+    "caseload": np.float64,         # families carried, at regency scale (simulated x family_weight)
     "hours_avail": np.float64,
     "hours_admin": np.float64,
     "hours_groups": np.float64,
@@ -143,6 +146,9 @@ class PostState(Columns):
     local: np.ndarray
     contract_month: np.ndarray
     incentive_rp: np.ndarray
+    susceptibility: np.ndarray
+    overload_threshold: np.ndarray
+    recovery_mult: np.ndarray
     caseload: np.ndarray
     hours_avail: np.ndarray
     hours_admin: np.ndarray

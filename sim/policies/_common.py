@@ -103,9 +103,9 @@ class Quota:
 
 
 def families_by_district(model: CaseloadModel) -> np.ndarray:
-    """Active families per district."""
+    """Active families per district, at regency scale (simulated families x family_weight)."""
     fam = model.families
-    return np.bincount(fam.district[fam.active], minlength=model.n_districts).astype(np.float64)
+    return np.bincount(fam.district[fam.active], minlength=model.n_districts) * model.family_weight
 
 
 def posts_by_district(model: CaseloadModel, filled_only: bool = False) -> np.ndarray:

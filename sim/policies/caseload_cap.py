@@ -70,7 +70,7 @@ class CaseloadCap(Lever):
 
     def setup(self, model: CaseloadModel) -> None:
         """Reset this run's hiring allowance and the list of posts it opened."""
-        self.quota = Quota(self.hires_per_month, model.scale)
+        self.quota = Quota(self.hires_per_month, 1.0)  # posts are never scaled (docs/ODD.md 2.5)
         self.posts_opened: list[int] = []
 
     def needed_posts(self, model: CaseloadModel) -> np.ndarray:
@@ -94,7 +94,7 @@ class CaseloadCap(Lever):
         short = np.maximum(self.needed_posts(model) - posts_d.astype(np.int64), 0)
         if short.sum() == 0:
             return
-        budget = self.budget_rp_year * model.scale
+        budget = self.budget_rp_year
         spent = self.yearly_cost(model)
         chosen: list[int] = []
         n_max = min(int(short.sum()), self.quota.available())

@@ -85,8 +85,8 @@ class LocalRedistribution(Lever):
     def setup(self, model: CaseloadModel) -> None:
         """Raise the local share of hires; reset the allowances of this run."""
         model.p["local_share_hires"] = max(float(model.p["local_share_hires"]), self.local_hiring_share)
-        self.moves = Quota(self.max_moves, model.scale)
-        self.local_posts = Quota(self.local_hires_per_year / 12.0, model.scale)
+        self.moves = Quota(self.max_moves, 1.0)  # posts are never scaled (docs/ODD.md 2.5)
+        self.local_posts = Quota(self.local_hires_per_year / 12.0, 1.0)
         self.moved_total = 0
         self.posts_opened: list[int] = []
 

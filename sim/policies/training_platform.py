@@ -65,7 +65,7 @@ class TrainingPlatform(Lever):
 
     def setup(self, model: CaseloadModel) -> None:
         """Charge the platform's running cost to every month (scaled to the run)."""
-        model.extra_cost_month += self.fixed_cost_rp_year / 12.0 * model.scale
+        model.extra_cost_month += self.fixed_cost_rp_year / 12.0
 
     def apply(self, model: CaseloadModel) -> None:
         """Run the month's platform courses: who takes one, skill gains by module, refresher, cost."""
