@@ -34,11 +34,23 @@ def _burnout_at(caseload: float, seed: int, **kw: float) -> np.ndarray:
     return ps.burnout[f]
 
 
-def test_burned_out_share_at_1_150_is_between_bounds() -> None:
-    shares = [float((_burnout_at(150, s) > BURNED_OUT).mean()) for s in SEEDS]
-    # bounds: above 0 (a distribution, not one value) and at most the upper end of the
-    # sourced 13-27% interval; the level itself is for calibration (docs/ODD.md 7.5)
-    assert 0.0 < float(np.mean(shares)) <= 0.27, shares
+def test_burned_out_share_at_1_150_and_at_the_papers_caseload_is_between_bounds() -> None:
+    """The 20% (13-27%) prevalence is that of social workers at their usual loads; here:
+
+    - at 1:150 (the programme's ideal, load ratio ~0.86, below the overload threshold) burnout
+      is a distribution (seeds 1-3: mean 0.07, s.d. 0.065, 5th-95th percentile 0.015-0.19;
+      was one value, s.d. < 0.006) and the burned-out share at most the sourced lower bound 13%
+      (seeds 1-3: 0.3%; was exactly 0);
+    - at 1:250 (the paper's mean caseload) the share is within the sourced 13-27%, widened
+      to 40% above (the paper's loads are above the usual): seeds 1-3 give 25%.
+    """
+    b150 = np.concatenate([_burnout_at(150, s) for s in SEEDS])
+    assert float(b150.std()) > 0.03
+    p5, p50, p95 = np.percentile(b150, [5, 50, 95])
+    assert p95 > 2 * p50 > 0 and p5 < 0.5 * p50
+    assert float((b150 > BURNED_OUT).mean()) <= 0.13
+    b250 = np.concatenate([_burnout_at(250, s) for s in SEEDS])
+    assert 0.13 <= float((b250 > BURNED_OUT).mean()) <= 0.40
 
 
 def test_without_the_spread_nobody_is_burned_out_at_1_150() -> None:
