@@ -305,9 +305,11 @@ class CaseloadModel(mesa.Model):
         t = families.transfers(self, rows)
         fam.welfare[rows] = np.exp(fam.log_perm[rows] + fam.shock[rows]) + t
         fam.poor[rows] = fam.welfare[rows] < 1.0
-        # months above the graduation line from a shock history drawn backwards (sim.warmup)
-        fam.months_above[rows] = warmup.months_above_from_history(
-            p, fam.log_perm[rows].astype(np.float64), fam.shock[rows], t.astype(np.float64), rng)
+        # months above the graduation line from a shock history drawn backwards (sim.warmup;
+        # for the initial families the warm-up draws them, after it has set their consumption)
+        if not initial:
+            fam.months_above[rows] = warmup.months_above_from_history(
+                p, fam.log_perm[rows].astype(np.float64), fam.shock[rows], t.astype(np.float64), rng)
 
     def _initial_poor_share(self) -> float:
         pr = self.profile

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 WORKFORCE_MONTHS = 60
 #: months the families' welfare and graduation are run before month 1: graduation thins the
 #: top tail on a time scale of a year or two (6 months above the line, then a visited month)
-FAMILY_MONTHS = 36
+FAMILY_MONTHS = 12
 
 
 def shock_sd(p: dict) -> float:
@@ -79,6 +79,19 @@ def months_above_from_history(p: dict, log_perm: np.ndarray, shock: np.ndarray, 
         run += alive
         s = rho * s + innov * rng.standard_normal(s.size)
     return run
+
+
+def _run_minima(p: dict, rng: np.random.Generator, g: int, paths: int = 4000) -> np.ndarray:
+    """Sorted minima over g months of stationary AR(1) shock paths (for P(all g months above))."""
+    rho = p["welfare_persistence"]
+    sd = shock_sd(p)
+    innov = np.sqrt(max(1.0 - rho * rho, 0.0)) * sd
+    x = sd * rng.standard_normal(paths)
+    low = x.copy()
+    for _ in range(max(g - 1, 0)):
+        x = rho * x + innov * rng.standard_normal(paths)
+        np.minimum(low, x, out=low)
+    return np.sort(low)
 
 
 def warm_up_workforce(model: CaseloadModel, months: int = WORKFORCE_MONTHS) -> None:
@@ -147,6 +160,12 @@ def warm_up_families(model: CaseloadModel, months: int = FAMILY_MONTHS) -> None:
     safe = np.where(has, fac, 0)
     cl = np.maximum(ps.caseload[safe], 1e-9)
     rate = np.where(has, ps.visits_done[safe] / cl, 0.0)
+    # within a kecamatan a family's visit chance moves as facilitators come, go and burn out,
+    # so the warm-up gives every family its kecamatan's mean (a fixed post rate would let the
+    # families of momentarily slow posts pile up above the graduation line)
+    dist = fam.district[rows]
+    nd = model.n_districts
+    rate = (np.bincount(dist, weights=rate, minlength=nd) / np.maximum(np.bincount(dist, minlength=nd), 1))[dist]
     group = np.where(has, p["group_session_dose"] * ps.group_coverage[safe], 0.0)
     q = np.where(has, ps.quality[safe], 0.0) * (0.7 + 0.3 * fam.rapport[rows])
     gain = p["behaviour_gain"] * q * _expected_dose(model, rate, group)
@@ -158,14 +177,16 @@ def warm_up_families(model: CaseloadModel, months: int = FAMILY_MONTHS) -> None:
     h = max(model.natural_exit_prob, 1e-6)
     age = rng.geometric(h, n) - 1
     growth = 0.0
+    keep_a = np.power(keep, age)
+    span = (1.0 - keep_a) / np.maximum(1.0 - keep, 1e-12)
     for col in (fam.k_edu, fam.k_health, fam.k_fin):
         k0 = col[rows].astype(np.float64)
         # consumption growth accumulated over the family's time in the programme:
         # sum over a months of K(t) = k* a + (k0 - k*) (1 - keep^a) / (1 - keep)
-        c = np.maximum(1.0 - keep, 1e-12)
-        growth = growth + k_star * age + (k0 - k_star) * (1.0 - keep**age) / c
-        col[rows] = k_star + (k0 - k_star) * keep**age
-    fam.log_perm[rows] += (p["welfare_growth_behaviour_year"] / 36.0 * growth).astype(np.float32)
+        growth = growth + k_star * age + (k0 - k_star) * span
+        col[rows] = k_star + (k0 - k_star) * keep_a
+    grown = (p["welfare_growth_behaviour_year"] / 36.0 * growth).astype(np.float32)
+    fam.log_perm[rows] += grown
 
     # months of shocks, graduation, exits and refills (rows are re-drawn in place); float32
     # and draws only where needed keep a month to a few operations on the family columns
@@ -186,10 +207,27 @@ def warm_up_families(model: CaseloadModel, months: int = FAMILY_MONTHS) -> None:
     keep_k = f32(1.0 - decay) - gain.astype(f32)
     above_n = fam.months_above[rows].astype(np.int32)
     exit_in = rng.geometric(h, n)  # months until a natural exit
-    # above the threshold iff exp(lp + s) + t >= thr, i.e. lp + s >= log(thr - t)
-    lthr = np.log(np.maximum(thr - t, f32(1e-30))).astype(f32)
+    # PKH compliance is verified every quarter (7.4), so a family's PKH transfer comes and
+    # goes; without that, the warm-up would thin only the families that keep it. Chance of
+    # complying: the compliance equation at the family's behaviour and its expected
+    # monitoring term E[exp(-months since visit / memory)] = c / (1 - (1 - c) e^(-1/memory))
+    # for a monthly visit chance c.
+    c = np.clip(rate, 0.0, 1.0)
+    decay_m = np.exp(-1.0 / p["monitoring_memory_months"])
+    monitor = np.where(c > 0, c / np.maximum(1.0 - (1.0 - c) * decay_m, 1e-12), 0.0)
+    beta = p["compliance_behaviour_effect"]
+    pkh = fam.pkh[rows]
+    sembako_t = (fam.sembako[rows] * model.sembako_ratio).astype(f32)
+    compliant = fam.compliant[rows].copy()
+
+    def thresholds(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # above the graduation line iff exp(lp + s) + t >= thr, i.e. lp + s >= log(thr - t);
+        # poor iff lp + s < log(1 - t)
+        return (np.log(np.maximum(thr - t, f32(1e-30))).astype(f32),
+                np.log(np.clip(1.0 - t, 1e-6, None)).astype(f32))
+
+    lthr, lpoor = thresholds(t)
     target = model.initial_kpm_poor_share
-    lpoor = np.log(np.clip(1.0 - t, 1e-6, None)).astype(f32)  # poor iff lp + s < log(1 - t)
 
     def recentre() -> float:
         # shift the welfare location (of these families and of entrants) so that the share of
@@ -200,9 +238,49 @@ def warm_up_families(model: CaseloadModel, months: int = FAMILY_MONTHS) -> None:
         model.welfare_location += delta
         return delta
 
+    # Stationary consumption: a family at permanent level x stays in the programme for
+    # 1 / (h + H(x)) months on average, h the natural exit hazard and H(x) its graduation
+    # hazard = P(the last graduation_months shocks all above the line | x) x visit chance x
+    # assessment chance. So the stationary density is the entrants' density x h / (h + H(x)):
+    # drawn by rejection (a rejected family is re-drawn from the entrants' law), and the
+    # location solved (a few fixed-point steps) so that the share of poor KPM is the profile's.
+    # P(all of the last graduation_months shocks >= q) on a grid of q, looked up by index
+    mins = _run_minima(p, rng, int(g_months))
+    grid_lo, grid_hi, cells = float(mins[0]), float(mins[-1]), 1024
+    step_q = max((grid_hi - grid_lo) / cells, 1e-12)
+    p_above = (1.0 - np.searchsorted(mins, grid_lo + step_q * np.arange(cells + 1), side="left") / mins.size).astype(f32)
+
+    def all_above(q: np.ndarray) -> np.ndarray:
+        k = np.clip((q - f32(grid_lo)) * f32(1.0 / step_q), 0, cells).astype(np.intp)
+        return p_above[k]
+
+    def stationary_draw(mu: float) -> None:
+        todo = np.arange(n)
+        lp[:] = mu + sd * rng.standard_normal(n).astype(f32) + grown
+        for _ in range(40):
+            above_all = all_above(lthr[todo] - lp[todo])
+            hazard = above_all * np.minimum(rate[todo], 1.0) * assess
+            keep = rng.random(todo.size) * (h + hazard) < h
+            todo = todo[~keep]
+            if todo.size == 0:
+                break
+            lp[todo] = mu + sd * rng.standard_normal(todo.size).astype(f32) + grown[todo]
+
+    mu = model.welfare_location
+    for _ in range(4):
+        stationary_draw(mu)
+        mu += float(np.quantile(lpoor - s - lp, 1.0 - target))
+    model.welfare_location = mu
+    stationary_draw(mu)
+    above_n = months_above_from_history(p, lp.astype(np.float64), s, t.astype(np.float64), rng).astype(np.int32)
+
     for month in range(months):
-        if month % 6 == 0:
-            recentre()
+        if month % 3 == 2:
+            p_ok = (p["compliance_base"] - 0.5 * beta + p["compliance_monitoring_effect"] * monitor
+                    + beta * kbar / 3.0)
+            compliant = rng.random(n) < p_ok
+            t = (pkh & compliant) * f32(model.pkh_ratio) + sembako_t
+            lthr, lpoor = thresholds(t)
         s *= rho
         s += (rng.random(n, dtype=f32) - f32(0.5)) * sd_eps
         lp += drift + g_beh * kbar
@@ -230,6 +308,7 @@ def warm_up_families(model: CaseloadModel, months: int = FAMILY_MONTHS) -> None:
         col[rows] = np.clip(col[rows] * ratio, 0.0, 1.0)
 
     model.warmup_last_shift = recentre()
+    fam.compliant[rows] = compliant
     fam.log_perm[rows] = lp
     fam.shock[rows] = s
     fam.welfare[rows] = np.exp(lp + s) + t

@@ -39,14 +39,15 @@ TOLERANCE: dict[str, tuple[str, float]] = {
     "motivation_mean": ("r", 0.05),
     "compliance_rate": ("r", 0.03),
     "caseload_mean": ("r", 0.04),
+    # visits and burnout: measured +10% and -4%, from the placement of new families by the
+    # initial kecamatan shares (issue 6 section 4, placement: families pile up in Tambun
+    # Selatan and Pebayuran and leave the others lighter); with entrants placed where the
+    # leavers were, burnout is flat (0.407 -> 0.400). Tighten when placement is fixed.
     "visits_per_family": ("r", 0.15),
     "share_unvisited_3m": ("r", 0.08),
-    "burnout_mean": ("r", 0.12),
+    "burnout_mean": ("r", 0.08),
     "vacancies": ("a", 8.0),                # posts (354 in all)
-    # families a month, noisy. Known residual (docs/ODD.md 5.4): graduations still fall by
-    # about 40% over the 36 months (was 60%), the warm-up's thinning of the top tail does
-    # not yet reach the run's; the bound catches the original defect only
-    "graduations": ("r", 0.5),
+    "graduations": ("r", 0.15),             # families a month, noisy: measured -3.5% (was -60%)
 }
 
 
