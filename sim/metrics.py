@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim import params
+
 if TYPE_CHECKING:
     from sim.model import CaseloadModel
 
@@ -46,7 +48,7 @@ def wisn(model: CaseloadModel, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> 
     ps = model.posts
     awt = p["hours_per_month"] * 12.0 * (1.0 - p["leave_share"])
     s_tech = float(ps.s_tech[ps.filled].mean()) if ps.filled.any() else 0.0
-    t_admin = p["admin_min_per_family_month"] / 60.0 * (1.0 - p["digital_skill_admin_saving"] * s_tech) * model.admin_factor
+    t_admin = p["admin_min_per_family_month"] / 60.0 * (1.0 - p["digital_skill_admin_saving"] * s_tech) * model.surface.admin_factor
     t_visit = p["visit_h"] + model.travel_min * p["travel_scale"] / 60.0
     hours = 12.0 * (
         fam_by_d * t_admin
@@ -93,7 +95,7 @@ def record(model: CaseloadModel) -> None:
     # caseload and staffing
     cl = ps.caseload[f]
     n_fac = int(f.sum())
-    cap = p["ideal_caseload"]
+    cap = params.IDEAL_CASELOAD
     staff_by_d = np.bincount(ps.district[f], minlength=nd).astype(np.float64)
     posts_by_d = np.bincount(ps.district[ps.open], minlength=nd)
     vac_by_d = np.bincount(ps.district[ps.open & ~f], minlength=nd)
@@ -110,10 +112,14 @@ def record(model: CaseloadModel) -> None:
     pkh_by_d = count(1 | 8)
     assigned_by_d = count(1 | 32)
 
-    # cost this month: pay, operations, supervisors, training (added in workforce), policy extras
-    n_sup = int(np.ceil(n_fac / model.supervision_ratio)) if n_fac else 0
+    # cost this month: training (added in workforce), lever flows (sim.surface), pay, operations,
+    # supervisors, recurring lever costs
+    lever = model.surface
+    model.cost_month += lever.cost_month
+    model.trained_month += lever.courses_month
+    n_sup = int(np.ceil(n_fac / model.surface.supervision_ratio)) if n_fac else 0
     model.cost_month += float(ps.incentive_rp[f].sum()) + n_fac * p["operational_rp_month"]
-    model.cost_month += n_sup * p["supervisor_cost_rp_month"] + model.extra_cost_month
+    model.cost_month += n_sup * p["supervisor_cost_rp_month"] + lever.extra_cost_month
     if model.steps == 0:
         model.cost_month = 0.0
     model.cost_cum += model.cost_month

@@ -14,67 +14,122 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from sim.districts import district_names
+
 
 class ParameterError(ValueError):
-    """An unknown parameter or a value of the wrong type or out of range."""
+    """An unknown parameter or a value of the wrong type or out of range; ``key`` names it."""
+
+    def __init__(self, message: str, key: str = "") -> None:
+        super().__init__(message)
+        self.key = key
+
+
+KINDS = ("float", "int", "bool", "choice", "list[str]", "month")
+TAGS = ("S", "D", "A")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _tag_of(source: str) -> str:
+    """The source tag: the letter after the leading '[' ([S], [S, low confidence], [D], [A])."""
+    m = re.match(r"\s*\[([SDA])", source)
+    return m.group(1) if m else ""
 
 
 @dataclass(frozen=True)
 class Param:
-    """One parameter: its default, valid range, unit, label and source."""
+    """One parameter, lever setting or structural input: default, valid range, unit, label, source.
+
+    ``lever`` is the policy lever a setting belongs to (its name is then ``lever.setting``),
+    None for a model parameter. ``tag`` is 'S' (sourced), 'D' (derived) or 'A' (assumption),
+    read from the source's leading [S]/[D]/[A]. ``kind`` 'list[str]' is a list of names from
+    ``choices`` (``what`` names one item in messages; at least ``min_items``, no repeats).
+    """
 
     name: str
-    default: float | int | bool | str
+    default: Any
     low: float | None
     high: float | None
     unit: str
     label: str
     source: str
     group: str
-    kind: str = "float"  # float | int | bool | choice
+    kind: str = "float"  # float | int | bool | choice | list[str] | month
     choices: tuple[str, ...] = ()
+    lever: str | None = None
+    tag: str = ""
+    what: str = "name"
+    min_items: int = 0
 
-    def check(self, value: Any, where: str = "") -> float | int | bool | str:
-        """Return ``value`` if it is valid for this parameter, else raise ParameterError.
+    def __post_init__(self) -> None:
+        if not self.tag:
+            object.__setattr__(self, "tag", _tag_of(self.source))
 
-        numpy scalars (from sweeps or ``mesa.batch_run`` over np.arange) count as the Python
-        type they hold; strings never count as numbers.
+    @property
+    def key(self) -> str:
+        """The name within its lever (``cap`` for ``caseload_cap.cap``), or the name."""
+        return self.name.split(".", 1)[1] if self.lever else self.name
+
+    def check(self, value: Any, where: str = "") -> Any:
+        """Return ``value`` as this parameter's Python type if valid, else raise ParameterError.
+
+        One rule for every parameter and lever setting: numpy scalars count as the Python
+        type they hold; an integer takes 4, 4.0 and np.int64(4) but not 4.5; a float takes
+        any finite int or float and returns a Python float; strings never count as numbers
+        and true/false is not a number.
         """
         at = f"{where}: " if where else ""
+        what = "setting" if self.lever else "parameter"
+        head = f"{at}{what} '{self.name}'"
+
+        def bad(msg: str) -> ParameterError:
+            return ParameterError(f"{head}: {msg}", self.name)
+
         if isinstance(value, np.generic) and not isinstance(value, (np.str_, np.bytes_)):
             value = value.item()
         if self.kind == "choice":
             if not isinstance(value, str) or value not in self.choices:
-                raise ParameterError(
-                    f"{at}parameter '{self.name}': expected one of {list(self.choices)}, got {value!r}"
-                )
+                raise bad(f"expected one of {list(self.choices)}, got {value!r}")
             return value
         if self.kind == "bool":
             if not isinstance(value, bool):
-                raise ParameterError(f"{at}parameter '{self.name}': expected true or false, got {value!r}")
+                raise bad(f"expected true or false, got {value!r}")
             return value
+        if self.kind == "month":
+            m = _MONTH.fullmatch(value) if isinstance(value, str) else None
+            if m is None or not (1 <= int(m.group(2)) <= 12 and 1900 <= int(m.group(1)) <= 2200):
+                raise bad(f"expected a month 'YYYY-MM' such as '2021-01', got {value!r}")
+            return value
+        if self.kind == "list[str]":
+            if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+                raise bad(f"expected a list of {self.what}s, got {value!r}")
+            unknown = [v for v in value if self.choices and v not in self.choices]
+            if unknown:
+                raise bad(unknown_name_message(unknown[0], self.choices, self.what, full_list=True))
+            if len(value) < self.min_items:
+                raise bad(f"expected at least {self.min_items} {self.what}(s), got {list(value)!r}")
+            if len(set(value)) != len(value):
+                raise bad(f"a {self.what} is listed twice in {list(value)!r}")
+            return list(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ParameterError(
-                f"{at}parameter '{self.name}': expected a number ({self.unit}) in "
-                f"[{self.low}, {self.high}], got {value!r}"
-            )
+            raise bad(f"expected a number ({self.unit}) in [{self.low}, {self.high}], got {value!r}")
+        if not math.isfinite(value):
+            raise bad(f"expected a finite number, got {value!r}")
         if self.kind == "int":
             if isinstance(value, float):
                 if not value.is_integer():
-                    raise ParameterError(f"{at}parameter '{self.name}': expected an integer, got {value!r}")
+                    raise bad(f"expected an integer, got {value!r}")
                 value = int(value)
-        elif not math.isfinite(value):
-            raise ParameterError(f"{at}parameter '{self.name}': expected a finite number, got {value!r}")
         if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
             raise ParameterError(
-                f"{at}parameter '{self.name}' = {value!r} is out of range: valid range is "
-                f"[{self.low}, {self.high}] {self.unit}"
+                f"{head} = {value!r} is out of range: valid range is [{self.low}, {self.high}] {self.unit}", self.name
             )
         return int(value) if self.kind == "int" else float(value)
 
@@ -255,52 +310,219 @@ _PARAMS: list[Param] = [
        "[A] paper: placement ignores local ties", "pay"),
     _p("local_share_hires", 0.3, 0, 1, "fraction", "Share of new hires placed in their home area",
        "[A] paper: open selection on the ministry portal", "pay"),
-    # ---- management scheme ------------------------------------------------------------------
-    _p("evaluation_scheme", "admin_speed", None, None, "-", "What facilitators are evaluated on",
-       "[S] paper: evaluation rewards e-PKH input speed and attendance", "management", "choice",
-       ("admin_speed", "social_outcome")),
-    _p("ideal_caseload", 150, 50, 400, "families/facilitator", "Recommended caseload (reporting line)",
-       "[S] Kemensos 1:150, paper", "management", "int"),
+    # no "management" group any more: the evaluation scheme is the lever outcome_evaluation
+    # (off = admin speed, the status quo) and the 1:150 reporting line is IDEAL_CASELOAD.
 ]
 
-PARAMS: dict[str, Param] = {p.name: p for p in _PARAMS}
-GROUPS: tuple[str, ...] = tuple(dict.fromkeys(p.group for p in _PARAMS))
+#: The programme's ideal caseload, families per facilitator: the reporting line of the
+#: indicator share_fac_over_cap and the line above which local government funds posts
+#: (lever local_redistribution). Not a model parameter: it changes no dynamics, and the
+#: cap a policy hires to is the lever setting ``caseload_cap.cap``.
+#: [S] Levianto & Warsidi (2025), recommendation 1 (Kemensos ideal ratio 1:150).
+IDEAL_CASELOAD = 150
+
+# ---- policy lever settings ("lever.setting"; a lever is off unless a scenario names it) -----
+# A lever setting is what the lever sets while it is on; the model parameter of the same
+# quantity (supervision_ratio, local_share_hires) is the baseline, used when it is off.
+
+_DISTRICT_NAMES = district_names()
+_MODULES: tuple[str, ...] = ("technical", "psychosocial")
+
+
+def _s(lever: str, key: str, default: Any, low: float | None, high: float | None, unit: str, label: str,
+       source: str, kind: str = "float", choices: tuple[str, ...] = (), what: str = "name",
+       min_items: int = 0) -> Param:
+    return Param(f"{lever}.{key}", default, low, high, unit, label, source, lever, kind, choices, lever,
+                 what=what, min_items=min_items)
+
+
+_SETTINGS: list[Param] = [
+    # supervision: paper recommendation 5 (part)
+    _s("supervision", "ratio", 20.0, 3, 300, "facilitators/supervisor",
+       "Facilitators per supervisor while the lever is on",
+       "[A] between the programme's 1:70 (supervision_ratio, Detik 2018) and the 1:5 the CWLA "
+       "recommends for child-welfare caseworkers (CWLA 2005) [S]"),
+    # regional_incentive: paper recommendation 4
+    _s("regional_incentive", "multiplier", 1.3, 1.0, 3.0, "x base pay", "Pay multiplier in the targeted kecamatan",
+       "[A] +30% lifts Rp3.15m (Levianto & Warsidi 2025) to about the Rp4.0m reference pay; a 10% cut of a "
+       "regional premium raised teachers' quits by about 6 points (Falch 2011, p. 463) [S]"),
+    _s("regional_incentive", "districts", (), None, None, "kecamatan names",
+       "Kecamatan given the differential (besides the flagged ones)",
+       "[A] user's choice; the paper (Levianto & Warsidi 2025) names none",
+       kind="list[str]", choices=_DISTRICT_NAMES, what="district"),
+    _s("regional_incentive", "vulnerable", True, None, None, "-",
+       "Include the kecamatan the profile flags as vulnerable",
+       "[S] Muaragembong: coastal abrasion and tidal flooding (sources in sim/data/README.md)", kind="bool"),
+    _s("regional_incentive", "remoteness_min", 1.0, 0.0, 1.0, "0-1 score", "Include kecamatan at least this remote",
+       "[A] remoteness score of sim/districts.py; 1.0 = only the most remote"),
+    # local_redistribution: paper recommendation 5 and its finding on placement
+    _s("local_redistribution", "every_months", 6, 1, 36, "months", "Months between redistribution rounds",
+       "[A] periodic redistribution, 'secara berkala' (Levianto & Warsidi 2025); twice a year", kind="int"),
+    _s("local_redistribution", "max_moves", 20, 0, 500, "facilitators/round (whole regency)",
+       "Most facilitators moved in a round",
+       "[A] about 6% of the 354 facilitators (Levianto & Warsidi 2025) a round", kind="int"),
+    _s("local_redistribution", "min_per_district", 1, 1, 20, "facilitators", "Facilitators a kecamatan keeps at least",
+       "[A] facilitators serve every kecamatan (Levianto & Warsidi 2025)", kind="int"),
+    _s("local_redistribution", "donor_max_caseload", 0, 0, 1000, "families/facilitator",
+       "Most families per facilitator a donor kecamatan may reach (0 = no limit)",
+       "[A] 0: equalise; e.g. 150 moves only facilitators a kecamatan can spare under 1:150", kind="int"),
+    _s("local_redistribution", "reassign_vacancies", True, None, None, "-",
+       "Re-advertise vacant posts where the need is highest",
+       "[A] needs-based planning with local government (Levianto & Warsidi 2025)", kind="bool"),
+    _s("local_redistribution", "local_hiring_share", 0.6, 0.0, 1.0, "fraction",
+       "Share of new hires placed in their home area while the lever is on",
+       "[A] placement should weigh social closeness (Putri & Anshori 2021, via Levianto & Warsidi 2025); "
+       "the baseline is local_share_hires"),
+    _s("local_redistribution", "local_hires_per_year", 0.0, 0, 1000, "posts/year (whole regency)",
+       "Posts funded by the regency budget (APBD) each year", "[A] no figure found; 0 = none"),
+    # caseload_cap: paper recommendation 1
+    _s("caseload_cap", "cap", 150, 50, 400, "families/facilitator", "Most families per facilitator",
+       "[S] Kemensos ideal ratio 1:150 (Levianto & Warsidi 2025, recommendation 1)", kind="int"),
+    _s("caseload_cap", "hires_per_month", 30.0, 0, 1000, "posts/month (whole regency)",
+       "New posts opened per month at most",
+       "[A] about 10% of the 2023 workforce of 354 a month; open selection on the ministry portal "
+       "(Levianto & Warsidi 2025)"),
+    _s("caseload_cap", "budget_rp_year", 0.0, 0, 1e13, "Rp/year (whole regency)",
+       "Yearly budget for the extra posts (0 = no limit)",
+       "[A] policy choice; one post costs about Rp40m a year (pay Rp3.15m, Levianto & Warsidi 2025; "
+       "operational Rp125k, RMOL Jateng 2023; supervisor share, a month)"),
+    _s("caseload_cap", "lag_months", -1, -1, 36, "months",
+       "Months from opening a post to filling it (-1 = recruitment_lag_months)",
+       "[A] -1 uses the model's recruitment lag (about 8 months, Radar Bromo 2019)", kind="int"),
+    _s("caseload_cap", "vacancy_buffer", 0.10, 0, 0.5, "fraction", "Posts planned above families / cap to cover vacancies",
+       "[D] vacancy share ~ leaving rate x lag: ~13%/year x 8/12 year = 9%"),
+    # training_platform: paper recommendation 2
+    _s("training_platform", "coverage_per_month", 1.0 / 6.0, 0.0, 1.0, "/month",
+       "Chance a facilitator completes a course each month",
+       "[A] one certified module every six months, so everyone has a refresher within a year; an online "
+       "course took 4 weeks in 2019 (Harapan Rakyat 2019)"),
+    _s("training_platform", "elearning_gain_ratio", 0.9, 0.0, 1.5, "x face-to-face gain",
+       "Gain of an online course relative to a classroom one",
+       "[D] internet vs non-internet instruction, pooled d 0.09-0.12 (Cook et al. 2008, Table 3)"),
+    _s("training_platform", "cost_rp_per_course", 500000.0, 0, 50000000, "Rp/course",
+       "Cost of one online course per participant", "[A] a tenth of a residential course (training_cost_rp); price not found"),
+    _s("training_platform", "fixed_cost_rp_year", 0.0, 0, 1e12, "Rp/year (whole regency)",
+       "Platform running cost charged to the regency",
+       "[A] built and run nationally by Kemensos; 0 = not charged to Kabupaten Bekasi"),
+    _s("training_platform", "modules", _MODULES, None, None, "-", "Modules offered",
+       "[S] technical skills and soft (psychosocial) skills (Levianto & Warsidi 2025, recommendation 2)",
+       kind="list[str]", choices=_MODULES, what="module", min_items=1),
+    # outcome_evaluation: paper recommendation 3
+    _s("outcome_evaluation", "graduation_push", 1.2, 1.0, 3.0, "x",
+       "Multiplier on the chance that a visited eligible family graduates",
+       "[A] graduation becomes a rewarded outcome (programme KPI: 10% of the caseload a year, Kemensos 2020 [S]); "
+       "performance-based incentives raise the rewarded output (Gadsden et al. 2021) [S]"),
+    _s("outcome_evaluation", "admin_factor", 1.0, 0.3, 1.5, "x", "Multiplier on admin (data entry) time",
+       "[A] 1 = reporting still needed; below 1 to test less time on reporting speed"),
+]
+
+# ---- structural inputs of a run (not parameters of the model's equations) -----------------
+STRUCTURAL: dict[str, Param] = {
+    p.name: p for p in (
+        Param("seed", 20210101, 0, 2**63 - 1, "-", "Random seed of the run (one per run, recorded in every output)",
+              "[A] run setting", "run", "int"),
+        Param("months", 36, 1, 600, "months", "Months to simulate", "[A] run setting; 600 = 50 years", "run", "int"),
+        # Every kecamatan keeps at least one facilitator and one family at any scale
+        # (sim/profiles.py); below about 0.064 the rounded totals would not allow it and the
+        # kept ones lift the totals above scale x total. 0.05 bounds that artefact (at most
+        # 5 of 23 facilitators added) while leaving previews fast.
+        Param("scale", 1.0, 0.05, 2.0, "x full population", "Share of the families and facilitators simulated",
+              "[A] run setting; at least 0.05 so that the kecamatan minimums barely change totals", "run"),
+        Param("start", "2021-01", None, None, "YYYY-MM", "First simulated month",
+              "[S] January 2021, the first year of the paper's figures (Levianto & Warsidi 2025)", "run", "month"),
+    )
+}
+
+
+def check_structural(name: str, value: Any, where: str = "") -> Any:
+    """Check a structural input (seed, months, scale, start) in the one place that does it.
+
+    Returns the value as its Python type; raises ParameterError naming ``where`` and the input.
+    """
+    spec = STRUCTURAL.get(name)
+    if spec is None:
+        raise ParameterError(unknown_name_message(name, STRUCTURAL, "run setting"), name)
+    try:
+        return spec.check(value)
+    except ParameterError as e:
+        msg = str(e).replace(f"parameter '{name}'", name, 1)
+        raise ParameterError((f"{where}: " if where else "") + msg, name) from None
+
+
+PARAMS: dict[str, Param] = {p.name: p for p in (*_PARAMS, *_SETTINGS)}
+MODEL_PARAMS: tuple[str, ...] = tuple(p.name for p in _PARAMS)
+LEVERS: tuple[str, ...] = tuple(dict.fromkeys(p.lever for p in _SETTINGS if p.lever))
+#: groups of model parameters, then one group per lever (named after it)
+GROUPS: tuple[str, ...] = tuple(dict.fromkeys(p.group for p in PARAMS.values()))
+
+
+def lever_settings(lever: str) -> dict[str, Param]:
+    """The settings of ``lever``, keyed by their name within it (``cap`` for ``caseload_cap.cap``)."""
+    return {p.key: p for p in _SETTINGS if p.lever == lever}
 
 
 def defaults() -> dict[str, Any]:
-    """Return a fresh dict of every parameter's default value."""
-    return {name: p.default for name, p in PARAMS.items()}
+    """Return a fresh dict of every model parameter's default value (lever settings not included)."""
+    return {name: PARAMS[name].default for name in MODEL_PARAMS}
 
 
-def unknown_name_message(name: str, valid: list[str] | tuple[str, ...] | Mapping[str, Any], what: str = "parameter") -> str:
-    """Say that ``name`` is unknown, suggest the closest valid names and list them all."""
+def _plural(word: str) -> str:
+    return word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else word + "s"
+
+
+def unknown_name_message(name: str, valid: list[str] | tuple[str, ...] | Mapping[str, Any], what: str = "parameter",
+                         full_list: bool | None = None) -> str:
+    """Say that ``name`` is unknown and suggest the 3 closest valid names.
+
+    Parameters and lever settings are too many to list: the message points to
+    ``caseload params``; short sets (keys, districts, profiles) are listed in full.
+    """
     names = sorted(valid)
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    return f"unknown {what} '{name}'.{hint} Valid {what}s: {', '.join(names)}"
+    if full_list is None:
+        full_list = what not in ("parameter", "setting")
+    if full_list:
+        return f"unknown {what} '{name}'.{hint} Valid {_plural(what)}: {', '.join(names)}"
+    return f"unknown {what} '{name}'.{hint} Run `caseload params` to list them all."
+
+
+def split(overrides: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Split overrides into model parameters and lever settings ``{lever: {setting: value}}``."""
+    model: dict[str, Any] = {}
+    levers: dict[str, dict[str, Any]] = {}
+    for name, value in overrides.items():
+        spec = PARAMS.get(name)
+        if spec is not None and spec.lever:
+            levers.setdefault(spec.lever, {})[spec.key] = value
+        else:
+            model[name] = value
+    return model, levers
 
 
 def validate(overrides: Mapping[str, Any], where: str = "") -> dict[str, Any]:
-    """Return the full parameter set: defaults updated with checked ``overrides``.
+    """Return the model parameter set: defaults updated with checked ``overrides``.
 
-    Raises ParameterError naming the parameter, the valid range and, for an unknown name,
-    the closest valid names.
+    ``overrides`` may also hold lever settings by their dotted names (``caseload_cap.cap``):
+    they are checked by the same rule and returned under those names (the model parameters
+    never include them; runs.runner hands them to their lever). Raises ParameterError naming
+    the key, the valid range and, for an unknown name, the closest valid names.
     """
     values = defaults()
     for name, value in overrides.items():
         spec = PARAMS.get(name)
         if spec is None:
             at = f"{where}: " if where else ""
-            raise ParameterError(at + unknown_name_message(name, PARAMS))
+            raise ParameterError(at + unknown_name_message(str(name), PARAMS), str(name))
         values[name] = spec.check(value, where)
     return values
 
 
 def table() -> list[dict[str, Any]]:
-    """Rows describing every parameter, for docs, manifests and the UI."""
+    """Rows describing every model parameter and lever setting, for docs, manifests and the UI."""
     return [
-        {"name": p.name, "group": p.group, "default": p.default, "low": p.low, "high": p.high,
-         "unit": p.unit, "label": p.label, "source": p.source, "kind": p.kind,
-         "choices": list(p.choices)}
-        for p in _PARAMS
+        {"name": p.name, "group": p.group, "default": list(p.default) if p.kind == "list[str]" else p.default,
+         "low": p.low, "high": p.high, "unit": p.unit, "label": p.label, "source": p.source, "kind": p.kind,
+         "choices": list(p.choices), "lever": p.lever, "tag": p.tag}
+        for p in PARAMS.values()
     ]

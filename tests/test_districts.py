@@ -10,15 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.districts import (
-    DATA_DIR,
-    PROFILE_NAMES,
-    DataError,
-    Profile,
-    load_districts,
-    load_profile,
-    poverty_targets,
-)
+from sim.districts import DATA_DIR, PROFILE_NAMES, DataError, load_districts
+from sim.profiles import Profile, load_profile, poverty_targets
 
 UNDERSTAFFED = {"32.16.06": "Tambun Selatan", "32.16.13": "Pebayuran"}
 MUARAGEMBONG = "32.16.17"

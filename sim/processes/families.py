@@ -97,7 +97,7 @@ def step(model: CaseloadModel) -> None:
     fam.months_above *= above
     u_grad = model.streams["graduation"].random(fam.capacity, dtype=f32)
     eligible = above & (fam.visits > 0) & (fam.months_above >= p["graduation_months"])
-    graduates = np.flatnonzero(eligible & (u_grad < p["graduation_assessment_prob"] * model.graduation_push))
+    graduates = np.flatnonzero(eligible & (u_grad < p["graduation_assessment_prob"] * model.surface.graduation_push))
 
     # natural exits and quota cuts
     u_exit = model.streams["exits"].random(fam.capacity, dtype=f32)

@@ -43,7 +43,7 @@ def step(model: CaseloadModel) -> None:
     h0 = available_hours(p)
     hours = h0 * (1.0 - p["absence_per_burnout"] * b)
     admin = c * (p["admin_min_per_family_month"] / 60.0) * (1.0 - p["digital_skill_admin_saving"] * ps.s_tech)
-    admin = np.minimum(admin * model.admin_factor, hours)
+    admin = np.minimum(admin * model.surface.admin_factor, hours)
     groups_needed = np.ceil(c / p["group_size_families"]) * p["group_session_h"]
     groups = np.minimum(groups_needed, hours - admin)
     visit_hours = np.maximum(hours - admin - groups, 0.0)

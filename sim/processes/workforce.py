@@ -4,7 +4,8 @@ Burnout (MECHANISMS.md 7.1-7.2), with load ratio L from the time budget:
     R     = supervision support + psychosocial_buffer * S_psy
     up    = (b0 + alpha * max(0, L - theta)^gamma) / (1 + R) * (1 - B) * (1 + 0.5 * (1 - M))
     down  = B / (tau0 * (1 + k * B))
-Training: an advanced course with probability training_prob_month (policies raise it):
+Training: an advanced course with probability training_prob_month (the lever training_platform
+adds online courses of its own after this phase):
     S <- S + g * (1 - S) for technical and psychosocial skill.
 Skill decay towards the floor, slowed by practice (psychosocial: use = visits done / visits
 wanted; technical: use = 1, data entry is daily):
@@ -62,14 +63,14 @@ def step(model: CaseloadModel) -> None:
 
     # training
     u = model.streams["training"].random(ps.capacity)
-    trained = f & (u < model.training_prob)
+    trained = f & (u < p["training_prob_month"])
     n_trained = int(trained.sum())
-    ps.s_tech[:] = np.where(trained, ps.s_tech + p["training_gain_technical"] * model.training_gain_mult * (1 - ps.s_tech), ps.s_tech)
-    ps.s_psy[:] = np.where(trained, ps.s_psy + p["training_gain_psychosocial"] * model.training_gain_mult * (1 - ps.s_psy), ps.s_psy)
+    ps.s_tech[:] = np.where(trained, ps.s_tech + p["training_gain_technical"] * (1 - ps.s_tech), ps.s_tech)
+    ps.s_psy[:] = np.where(trained, ps.s_psy + p["training_gain_psychosocial"] * (1 - ps.s_psy), ps.s_psy)
     ps.months_since_training[:] = np.where(trained, 0, np.minimum(ps.months_since_training + f, 999))
     ps.trained_since_start |= trained
     model.trained_month = n_trained
-    model.cost_month += n_trained * p["training_cost_rp"] * model.training_cost_mult
+    model.cost_month += n_trained * p["training_cost_rp"]
 
     # skill decay and experience
     wanted = ps.caseload * p["visits_target_per_family_month"]
