@@ -29,7 +29,7 @@ import pandas as pd
 from sim import params
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 BURNED_OUT = 0.5      # burnout above which a facilitator counts as burned out (MECHANISMS.md 1.4)
 
@@ -42,7 +42,7 @@ REPORTERS: tuple[str, ...] = (
 )
 
 
-def wisn(model: CaseloadModel, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def wisn(model: Model, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Required facilitators and WISN ratio per district."""
     p = model.p
     ps = model.posts
@@ -64,7 +64,7 @@ def _share(num: float, den: float) -> float:
     return float(num / den) if den > 0 else 0.0
 
 
-def record(model: CaseloadModel) -> None:
+def record(model: Model) -> None:
     """Append this month's regency row and district rows to the model's tables."""
     p = model.p
     fam = model.families
@@ -204,7 +204,7 @@ def record(model: CaseloadModel) -> None:
     model.district_frames.append(cols)
 
 
-def district_frame(model: CaseloadModel) -> pd.DataFrame:
+def district_frame(model: Model) -> pd.DataFrame:
     """The district rows recorded so far as one DataFrame (built once, not every month)."""
     frames = model.district_frames
     nd = model.n_districts

@@ -30,9 +30,9 @@ import pandas as pd
 
 from sim import invariants, metrics, params
 from sim.agents import Facilitator, Family
-from sim.profiles import Profile, load_profile
 from sim.invariants import InvariantError as InvariantError  # re-exported
 from sim.processes import PHASES, families, staffing, timebudget, visits, workforce
+from sim.profiles import Profile, load_profile
 from sim.rng import Streams
 from sim.state import Columns, FamilyState, PostState
 from sim.surface import LeverSurface

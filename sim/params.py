@@ -444,9 +444,8 @@ def check_structural(name: str, value: Any, where: str = "") -> Any:
         raise ParameterError(unknown_name_message(name, STRUCTURAL, "run setting"), name)
     try:
         return spec.check(value)
-    except ParameterError as e:
-        msg = str(e).replace(f"parameter '{name}'", name, 1)
-        raise ParameterError((f"{where}: " if where else "") + msg, name) from None
+    except ParameterError as e:  # "parameter 'months' = 0 ..." -> "--months = 0 ..." or "months = 0 ..."
+        raise ParameterError(str(e).replace(f"parameter '{name}'", where or name, 1), name) from None
 
 
 PARAMS: dict[str, Param] = {p.name: p for p in (*_PARAMS, *_SETTINGS)}
@@ -454,6 +453,16 @@ MODEL_PARAMS: tuple[str, ...] = tuple(p.name for p in _PARAMS)
 LEVERS: tuple[str, ...] = tuple(dict.fromkeys(p.lever for p in _SETTINGS if p.lever))
 #: groups of model parameters, then one group per lever (named after it)
 GROUPS: tuple[str, ...] = tuple(dict.fromkeys(p.group for p in PARAMS.values()))
+
+
+#: Parameters that existed twice (a model parameter and a lever setting) and where their
+#: meaning went, for the error message an old scenario file or script gets.
+REMOVED: dict[str, str] = {
+    "evaluation_scheme": "evaluation on social outcomes is the lever 'outcome_evaluation' ([policies.outcome_evaluation]); "
+                         "without it facilitators are evaluated on admin speed",
+    "ideal_caseload": "the cap a policy hires to is caseload_cap.cap (lever 'caseload_cap'); the 1:150 reporting line "
+                      "is fixed (sim.params.IDEAL_CASELOAD)",
+}
 
 
 def lever_settings(lever: str) -> dict[str, Param]:
@@ -471,20 +480,22 @@ def _plural(word: str) -> str:
 
 
 def unknown_name_message(name: str, valid: list[str] | tuple[str, ...] | Mapping[str, Any], what: str = "parameter",
-                         full_list: bool | None = None) -> str:
+                         full_list: bool | None = None, of: str = "") -> str:
     """Say that ``name`` is unknown and suggest the 3 closest valid names.
 
     Parameters and lever settings are too many to list: the message points to
     ``caseload params``; short sets (keys, districts, profiles) are listed in full.
+    ``of`` places the name (``of="of lever 'caseload_cap'"``).
     """
+    where = f" {of}" if of else ""
     names = sorted(valid)
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     if full_list is None:
         full_list = what not in ("parameter", "setting")
     if full_list:
-        return f"unknown {what} '{name}'.{hint} Valid {_plural(what)}: {', '.join(names)}"
-    return f"unknown {what} '{name}'.{hint} Run `caseload params` to list them all."
+        return f"unknown {what} '{name}'{where}.{hint} Valid {_plural(what)}: {', '.join(names)}"
+    return f"unknown {what} '{name}'{where}.{hint} Run `caseload params` to list them all."
 
 
 def split(overrides: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
@@ -513,6 +524,8 @@ def validate(overrides: Mapping[str, Any], where: str = "") -> dict[str, Any]:
         spec = PARAMS.get(name)
         if spec is None:
             at = f"{where}: " if where else ""
+            if name in REMOVED:
+                raise ParameterError(f"{at}parameter '{name}' was removed: {REMOVED[name]}", name)
             raise ParameterError(at + unknown_name_message(str(name), PARAMS), str(name))
         values[name] = spec.check(value, where)
     return values

@@ -127,7 +127,8 @@ def test_manifest_records_the_run(small_run: tuple[subprocess.CompletedProcess[s
     assert m["scenario"]["name"] == "baseline"
     assert m["versions"]["mesa"] == metadata.version("mesa")
     assert m["versions"]["numpy"] == metadata.version("numpy")
-    assert set(m["parameter_sources"]) == set(params.PARAMS)
+    assert set(m["parameter_sources"]) == set(params.MODEL_PARAMS)  # no lever on: no lever setting
+    assert m["policies"] == {}
 
 
 def test_manifest_hashes_match_the_files(small_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
@@ -166,9 +167,10 @@ def test_bad_scenario_file_exits_2_without_traceback(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--months", "0"], "--months: expected 1..600"),
-    (["--seed", "-3"], "--seed: expected a non-negative integer"),
-    (["--scale", "5"], "scale: expected a number in (0, 2]"),
+    (["--months", "0"], "--months = 0 is out of range: valid range is [1, 600]"),
+    (["--seed", "-3"], "--seed = -3 is out of range: valid range is [0, 9223372036854775807]"),
+    (["--scale", "5"], "--scale = 5.0 is out of range: valid range is [0.05, 2.0]"),
+    (["--scale", "0.01"], "--scale = 0.01 is out of range: valid range is [0.05, 2.0]"),
 ])
 def test_bad_options_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
     rc = cli.main(["run", "baseline", *args, "--out", str(tmp_path / "out")])

@@ -73,7 +73,7 @@ def check_settings(name: str, values: Mapping[str, Any]) -> dict[str, Any]:
     for k, v in values.items():
         spec = cls.settings.get(k)
         if spec is None:
-            raise PolicyError(unknown_name_message(k, cls.settings, f"setting of lever '{name}'", full_list=True), k)
+            raise PolicyError(unknown_name_message(k, cls.settings, "setting", full_list=True, of=f"of lever '{name}'"), k)
         try:
             out[k] = spec.check(v)
         except ParameterError as e:

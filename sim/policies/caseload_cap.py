@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.policies.base import Lever, register
 from sim.policies._common import (
     Quota,
     families_by_district,
@@ -34,6 +33,7 @@ from sim.policies._common import (
     post_cost_year,
     posts_by_district,
 )
+from sim.policies.base import Lever, register
 
 if TYPE_CHECKING:
     from sim.model import CaseloadModel

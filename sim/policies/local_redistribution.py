@@ -41,8 +41,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.params import IDEAL_CASELOAD
-from sim.policies.base import Lever, register
 from sim.policies._common import Quota, families_by_district, load_per_post, open_new_posts, posts_by_district
+from sim.policies.base import Lever, register
 from sim.processes import staffing
 
 if TYPE_CHECKING:

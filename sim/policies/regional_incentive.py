@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.policies.base import Lever, register
 from sim.policies._common import district_mask
+from sim.policies.base import Lever, register
 
 if TYPE_CHECKING:
     from sim.model import CaseloadModel

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 SQRT12 = 12.0**0.5
 VERIFICATION_MONTHS = (3, 6, 9, 12)  # quarterly verification of the education commitment [S] EVIDENCE.md
@@ -38,14 +38,14 @@ def dose(visits_equiv: np.ndarray, v50: float | np.floating) -> np.ndarray:
     return vn / (vn + v50 * v50)
 
 
-def transfers(model: CaseloadModel, rows: np.ndarray | slice) -> np.ndarray:
+def transfers(model: Model, rows: np.ndarray | slice) -> np.ndarray:
     """Transfers per person as a share of the poverty line for ``rows``."""
     fam = model.families
     pkh = (fam.pkh[rows] & fam.compliant[rows]) * np.float32(model.pkh_ratio)
     return pkh + fam.sembako[rows] * np.float32(model.sembako_ratio)
 
 
-def step(model: CaseloadModel) -> None:
+def step(model: Model) -> None:
     """Advance every family by one month.
 
     Rows of families that left hold stale values; they are masked where counted (``active``)

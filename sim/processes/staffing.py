@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 
-def hire(model: CaseloadModel, posts_idx: np.ndarray, skill: float) -> None:
+def hire(model: Model, posts_idx: np.ndarray, skill: float) -> None:
     """Put new facilitators into ``posts_idx`` (open, vacant posts) and create their agents."""
     if posts_idx.size == 0:
         return
-    p = model.p
     ps = model.posts
     rng = model.streams["recruitment"]
     n = posts_idx.size
@@ -49,7 +48,7 @@ def hire(model: CaseloadModel, posts_idx: np.ndarray, skill: float) -> None:
     model.changed_districts.update(int(d) for d in np.unique(ps.district[posts_idx]))
 
 
-def step(model: CaseloadModel) -> None:
+def step(model: Model) -> None:
     """Fill posts whose recruitment lag has ended, then rebalance changed districts."""
     ps = model.posts
     due = np.flatnonzero(ps.open & ~ps.filled & (ps.refill_step >= 0) & (ps.refill_step <= model.steps))
@@ -58,17 +57,20 @@ def step(model: CaseloadModel) -> None:
     pay(model)
 
 
-def pay(model: CaseloadModel) -> None:
+def pay(model: Model) -> None:
     """Pay every filled post its district's rate (a regional multiplier may have changed)."""
     ps = model.posts
     filled = np.flatnonzero(ps.filled)
     ps.incentive_rp[filled] = model.incentive_for(ps.district[filled])
 
 
-def move_post(model: CaseloadModel, post: int, district: int) -> None:
-    """Move ``post`` to ``district``. A vacant post keeps its refill date; a facilitator holding
-    it moves with it (non-local there, paid the new district's rate) and her families are left
-    unassigned for the district's rebalance."""
+def move_post(model: Model, post: int, district: int) -> None:
+    """Move ``post`` to ``district`` (the lever local_redistribution).
+
+    A vacant post keeps its refill date; a facilitator holding it moves with it (non-local
+    there, paid the new district's rate) and her families are left unassigned for the
+    district's rebalance.
+    """
     ps = model.posts
     ps.district[post] = district
     if not ps.filled[post]:
@@ -99,7 +101,7 @@ def water_fill(counts: np.ndarray, m: int) -> np.ndarray:
     return give
 
 
-def rebalance(model: CaseloadModel, districts: set[int] | None = None) -> None:
+def rebalance(model: Model, districts: set[int] | None = None) -> None:
     """Share each changed district's families over its facilitators, moving as few as possible.
 
     Families without a facilitator (theirs left) go to the least loaded colleagues first. If

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 def available_hours(p: dict) -> float:
     """Working hours a month for facilitation: contract hours less leave and support time."""
@@ -32,7 +32,7 @@ def available_hours(p: dict) -> float:
 RUSH_MAX = 0.3  # [A] at most 30% more visits than time allows, each proportionally shorter
 
 
-def step(model: CaseloadModel) -> None:
+def step(model: Model) -> None:
     """Compute caseload, hours by activity, load ratio and visits planned for every post."""
     p = model.p
     ps = model.posts

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 
-def step(model: CaseloadModel) -> None:
+def step(model: Model) -> None:
     """Allocate visits to families and compute each facilitator's contact quality."""
     p = model.p
     fam = model.families

@@ -26,16 +26,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 
-def motivation_target(model: CaseloadModel, pay_ratio: np.ndarray) -> np.ndarray:
+def motivation_target(model: Model, pay_ratio: np.ndarray) -> np.ndarray:
     """Motivation each facilitator tends to: a logistic of pay fairness (Herzberg)."""
     fairness = pay_ratio / np.sqrt(np.maximum(1.0, model.posts.load_ratio))
     return 1.0 / (1.0 + np.exp(-3.0 * (fairness - 1.0)))
 
 
-def burnout_next(model: CaseloadModel, b: np.ndarray) -> np.ndarray:
+def burnout_next(model: Model, b: np.ndarray) -> np.ndarray:
     """Burnout a month later from burnout ``b``, under this month's load and support (JD-R)."""
     p = model.p
     ps = model.posts
@@ -46,7 +46,7 @@ def burnout_next(model: CaseloadModel, b: np.ndarray) -> np.ndarray:
     return np.clip(b + up - down, 0.0, 1.0)
 
 
-def step(model: CaseloadModel) -> None:
+def step(model: Model) -> None:
     """Advance every facilitator by one month."""
     p = model.p
     ps = model.posts
