@@ -7,7 +7,7 @@ People counts (population, poor people, KPM persons) and cost are reported at fu
 regency scale (model counts / scale); counts of agents and events (families, facilitators,
 quits, graduations, entries, exits) are in simulated units, with the run's ``scale`` beside them.
 
-WISN (WHO 2010 user's manual; MECHANISMS.md 6.1), per kecamatan, per year:
+WISN (WHO 2010 user's manual, docs/REFERENCES.md), per kecamatan, per year:
     AWT  = hours_per_month * 12 * (1 - leave_share)                    available working time
     activities with standard times taken from the model's own time budget:
         admin           admin_min * (1 - saving * mean S_tech) / 60 h per family-month
@@ -31,7 +31,7 @@ from sim import params
 if TYPE_CHECKING:
     from sim.core import Model
 
-BURNED_OUT = 0.5      # burnout above which a facilitator counts as burned out (MECHANISMS.md 1.4)
+BURNED_OUT = 0.5      # burnout above which a facilitator counts as burned out (B > 0.5 ~ the MBI "burned out" share, J Soc Serv Res 2024)
 
 #: regency indicators also exposed through Mesa's DataCollector
 REPORTERS: tuple[str, ...] = (

@@ -4,10 +4,16 @@ This is the one place where a parameter is declared. The model constructor, the
 scenario files, the command line and (later) the web UI's sliders all read this
 registry, so a default can never drift between them.
 
-Source tags follow ../shared/design/MECHANISMS.md:
+Every source starts with a tag, kept in ``Param.tag``:
   [S]  the figure appears in the cited source,
   [D]  derived by arithmetic from sourced figures (the arithmetic is given),
   [A]  a modelling assumption, to calibrate or to test for sensitivity.
+Short citations ("Author Year, table/page") point to docs/REFERENCES.md.
+
+Lever settings are registered here too, as ``lever.setting`` (``caseload_cap.cap``), with
+the same type and check rule, so ``caseload params``, scenarios, sweeps and calibration
+see one registry. The structural inputs of a run (seed, months, scale, start) have their
+bounds in ``STRUCTURAL`` and are checked by ``check_structural`` only.
 """
 
 from __future__ import annotations
@@ -142,50 +148,51 @@ def _p(name: str, default: Any, low: float | None, high: float | None, unit: str
 _PARAMS: list[Param] = [
     # ---- facilitator time budget -------------------------------------------------
     _p("hours_per_month", 160.0, 80, 220, "h/month", "Contract hours per facilitator",
-       "[A] 160-176 h/month, MECHANISMS.md section 7.3", "time"),
+       "[A] 160-176 h/month of a full-time contract; low end", "time"),
     _p("leave_share", 0.11, 0, 0.3, "fraction", "Time lost to public holidays and annual leave",
-       "[D] 16 public holidays + 12 days' annual leave of ~255 working days; WHO WISN available "
-       "working time, MECHANISMS.md 6.1", "time"),
+       "[D] 16 public holidays + 12 days' annual leave of ~255 working days; available working "
+       "time as in WHO 2010 (WISN manual, step 1)", "time"),
     _p("support_share", 0.10, 0, 0.4, "fraction", "Time on coordination, meetings and courses",
-       "[A] WISN category allowance (support activities done by every facilitator), MECHANISMS.md 6.1",
+       "[A] WISN category allowance: support activities done by every facilitator (WHO 2010, step 4)",
        "time"),
     _p("admin_min_per_family_month", 20.0, 0, 120, "min/family/month",
        "Data entry per family (e-PKH, SIKS-NG)",
-       "[A] calibrate; paper: digital workload of e-PKH and SIKS-NG; GAO-03-357: admin 50-80% of "
-       "caseworker time [S]", "time"),
+       "[A] calibrate; digital workload of e-PKH and SIKS-NG (Levianto & Warsidi 2025); admin took "
+       "50-80% of child-welfare caseworkers' time (GAO 2003) [S]", "time"),
     _p("digital_skill_admin_saving", 0.4, 0, 0.9, "fraction",
        "Admin time saved at full technical skill", "[A]", "time"),
     _p("group_size_families", 25, 5, 60, "families/group", "P2K2 group size",
-       "[S, low confidence] 25-30 KPM per P2K2 group, EVIDENCE.md (Ponorogo observation)", "time", "int"),
+       "[S, low confidence] 80 KPM in 3 P2K2 groups, about 27 each (ISNU Ponorogo 2023; one observation)", "time", "int"),
     _p("group_session_h", 2.0, 0, 8, "h/group/month", "P2K2 session time per group",
-       "[A]; P2K2 meets monthly [S] EVIDENCE.md", "time"),
+       "[A]; P2K2 groups meet monthly (Garuda P2K2 2024) [S]", "time"),
     _p("visit_h", 0.75, 0.25, 3, "h/visit", "Home visit time including notes",
-       "[A] 0.75-1.5 h, MECHANISMS.md section 7.4", "time"),
+       "[A] 0.75-1.5 h including notes; low end", "time"),
     _p("travel_scale", 1.0, 0.25, 3, "x", "Multiplier on district travel time per visit",
        "[A] district travel minutes are a documented rule, sim/data/README.md", "time"),
     _p("visits_target_per_family_month", 1 / 3, 0.05, 4, "visits/family/month",
        "Target home visits per family per month",
-       "[A] one home visit per family per quarter, the cycle of PKH commitment verification [S] "
-       "(EVIDENCE.md); no required visit frequency was found. With the default time budget a "
+       "[A] one home visit per family per quarter, the cycle of PKH commitment verification "
+       "(Permensos 1/2018) [S]; no required visit frequency was found. With the default time budget a "
        "facilitator can meet it for about 175 families (load ratio 1)", "time"),
     _p("max_visits_per_family_month", 3, 1, 8, "visits/family/month",
        "Most home visits one family can get in a month", "[A]", "time", "int"),
     _p("absence_per_burnout", 0.1, 0, 0.5, "fraction at B=1", "Hours lost to absence at full burnout",
-       "[A] anchored to sickness-absence OR 1.7-2.2 per exhaustion point, MECHANISMS.md 3.2", "time"),
+       "[A] anchored to long-term sickness absence, OR 1.72-2.23 per exhaustion point (S-MGA)", "time"),
     _p("productivity_loss_per_burnout", 0.2, 0, 0.5, "fraction at B=1",
-       "Output per hour lost at full burnout", "[A] Homer (1985), MECHANISMS.md 7.3", "time"),
+       "Output per hour lost at full burnout", "[A] accomplishments per hour fall with energy (Homer 1985)", "time"),
     # ---- visit quality -------------------------------------------------------------
     _p("quality_burnout_penalty", 0.25, 0, 0.6, "fraction at B=1", "Visit quality lost at full burnout",
-       "[D] burnout-quality r = -0.26, Salyers et al. 2017, MECHANISMS.md 7.5", "quality"),
+       "[D] burnout-quality r = -0.26 (-0.29 to -0.23) (Salyers et al. 2017)", "quality"),
     _p("quality_time_exponent", 0.5, 0, 2, "-", "Quality elasticity to time per visit",
-       "[A] MECHANISMS.md 7.5", "quality"),
+       "[A] diminishing returns to time per visit", "quality"),
     _p("local_closeness_bonus", 0.15, 0, 0.5, "fraction", "Quality bonus of a locally recruited facilitator",
-       "[A] Putri & Anshori (2021) via the paper: social closeness improves facilitation", "quality"),
+       "[A] social closeness improves facilitation (Putri & Anshori 2021, via Levianto & Warsidi 2025)", "quality"),
     _p("supervision_quality_bonus", 0.1, 0, 0.3, "fraction at full support",
-       "Quality bonus from supervision", "[S] routine supervision +10.7 pp, Rowe et al. 2022", "quality"),
+       "Quality bonus from supervision", "[S] routine supervision +10.7 pp on practice (Rowe et al. 2022)", "quality"),
     _p("outcome_evaluation_quality_bonus", 0.1, 0, 0.5, "fraction",
        "Quality bonus when evaluation rewards social outcomes",
-       "[A] paper recommendation 3; PBIs shift effort to rewarded tasks (Gadsden et al. 2021) [S]",
+       "[A] Levianto & Warsidi 2025, recommendation 3; incentives shift effort to rewarded tasks "
+       "(Gadsden et al. 2021) [S]",
        "quality"),
     # ---- families -------------------------------------------------------------------
     _p("behaviour_gain", 0.25, 0, 1, "/month at full dose", "Behaviour gain per month at full dose",
@@ -198,7 +205,7 @@ _PARAMS: list[Param] = [
     _p("group_session_dose", 0.4, 0, 2, "visit-equivalents", "Dose of one P2K2 session",
        "[A]", "families"),
     _p("behaviour_decay", 0.03, 0, 0.2, "/month", "Monthly decay of behaviour (offset by contact)",
-       "[A] 0.02-0.05/month, MECHANISMS.md 7.8", "families"),
+       "[A] 0.02-0.05/month", "families"),
     _p("compliance_base", 0.80, 0, 1, "probability", "Base chance of meeting PKH conditions",
        "[A] calibrate", "families"),
     _p("compliance_monitoring_effect", 0.08, 0, 0.3, "probability",
@@ -207,7 +214,7 @@ _PARAMS: list[Param] = [
     _p("compliance_behaviour_effect", 0.15, 0, 0.5, "probability at K=1",
        "Compliance gain from education and health behaviour", "[A]", "families"),
     _p("monitoring_memory_months", 3.0, 0.5, 12, "months", "How long a visit is felt as monitoring",
-       "[A]; education commitment verified quarterly [S] EVIDENCE.md", "families"),
+       "[A]; education commitment verified quarterly (Permensos 1/2018) [S]", "families"),
     _p("welfare_growth_macro_year", 0.0, -0.2, 0.2, "log/year",
        "Real growth of KPM consumption relative to the poverty line", "[A] calibrate to BPS", "families"),
     _p("welfare_growth_behaviour_year", 0.04, 0, 0.3, "log/year at K=1",
@@ -224,9 +231,10 @@ _PARAMS: list[Param] = [
     _p("poverty_line_rp_capita_month", 518667.0, 100000, 2000000, "Rp/person/month",
        "Poverty line, Kabupaten Bekasi", "[S] BPS 2020, sim/data/bps_poverty_series.csv", "families"),
     _p("pkh_transfer_rp_family_year", 2500000.0, 0, 20000000, "Rp/family/year", "Average PKH benefit",
-       "[D] component amounts Rp0.9-3.0m per person, cap of four components, EVIDENCE.md", "families"),
+       "[D] component amounts Rp0.9-3.0m per person a year (Rancak Media 2021), at most four "
+       "components a family (Mochferry 2021, low confidence)", "families"),
     _p("sembako_transfer_rp_family_month", 200000.0, 0, 1000000, "Rp/family/month",
-       "Sembako / BPNT benefit", "[S] Rp200k from March 2020, EVIDENCE.md", "families"),
+       "Sembako / BPNT benefit", "[S] Rp200k from March 2020 (Republika 2020)", "families"),
     _p("graduation_threshold", 1.5, 1, 4, "x poverty line", "Consumption needed to graduate",
        "[A] 'graduasi sejahtera mandiri' has no published threshold", "families"),
     _p("graduation_months", 6, 1, 36, "months", "Months above threshold before graduation",
@@ -234,32 +242,34 @@ _PARAMS: list[Param] = [
     _p("graduation_assessment_prob", 0.5, 0, 1, "/visited month",
        "Chance that a month with a home visit to an eligible family ends in graduation",
        "[A] calibrated: about 3.3% of families graduate a year after the first years (paper-2023, "
-       "scale 0.25, seed 2), against 3.4% independent graduations nationally in 2020, EVIDENCE.md", "families"),
+       "scale 0.25, seed 2), against 3.4% independent graduations nationally in 2020 (Kemensos 2020)", "families"),
     _p("natural_exit_rate_year", 0.084, 0, 0.5, "/year", "Exits other than graduation",
-       "[D] 837,531 natural exits of ~10m families in 2020, EVIDENCE.md", "families"),
+       "[D] 837,531 natural exits of ~10m families in 2020 (Kemensos 2020)", "families"),
     _p("population_growth_year", 0.032, 0, 0.1, "/year", "Regency population growth",
        "[D] BPS: 202,700/5.21% (2021) -> 204,100/4.93% (2023) gives 3.89m -> 4.14m", "families"),
     _p("nonkpm_poor_trend_year", -0.03, -0.3, 0.3, "log/year",
        "Trend of the poor outside KPM, relative to population", "[A] calibrate to BPS", "families"),
     # ---- burnout -------------------------------------------------------------------------
     _p("burnout_base", 0.02, 0, 0.1, "/month", "Baseline burnout from emotional labour",
-       "[A] MECHANISMS.md 7.1", "burnout"),
+       "[A] 0.01-0.05/month; emotional labour of the job", "burnout"),
     _p("burnout_overload", 0.4, 0, 1.5, "/month", "Burnout from load above the threshold",
-       "[A] MECHANISMS.md 7.1", "burnout"),
+       "[A] 0.2-0.8/month; calibrate to about 20% burned out, the pooled MBI prevalence among "
+       "social-services workers (J Soc Serv Res 2024)", "burnout"),
     _p("burnout_threshold", 1.0, 0.5, 1.5, "load ratio", "Load ratio where overload starts",
-       "[A] threshold form from Kim et al. 2019 ORs, MECHANISMS.md 2.2", "burnout"),
-    _p("burnout_convexity", 1.5, 1, 3, "-", "Convexity of overload", "[A] queueing, MECHANISMS.md 7.1",
+       "[A] threshold form: odds ratios 4.1-6.9 above the standard caseload (Kim et al. 2019)", "burnout"),
+    _p("burnout_convexity", 1.5, 1, 3, "-", "Convexity of overload", "[A] queueing: delays grow convexly with load",
        "burnout"),
-    _p("burnout_recovery_months", 3.0, 0.5, 12, "months", "Recovery time constant", "[A] MECHANISMS.md 7.2",
+    _p("burnout_recovery_months", 3.0, 0.5, 12, "months", "Recovery time constant", "[A] 1-6 months",
        "burnout"),
     _p("burnout_hysteresis", 2.0, 0, 5, "-", "Slower recovery when deeply burned out",
-       "[A] Homer 1985; Levine 1985, MECHANISMS.md 7.2", "burnout"),
+       "[A] the deeper the burnout the slower the recovery (Homer 1985; Levine et al. 1985)", "burnout"),
     _p("supervision_ratio", 70.0, 3, 300, "facilitators/supervisor", "Facilitators per supervisor",
-       "[D] 2018: 34,552 pendamping, 531 coordinators and 408 supervisors, EVIDENCE.md", "burnout"),
+       "[D] the baseline (no lever): 2018, 34,552 pendamping, 531 district coordinators and 408 "
+       "supervisors (Detik 2018): 1:37-1:85, about 1:70", "burnout"),
     _p("supervision_good_ratio", 10.0, 3, 50, "facilitators/supervisor",
-       "Ratio at which supervision gives full support", "[A] CWLA 1:5 [S]; coordinators are wider", "burnout"),
+       "Ratio at which supervision gives full support", "[A] one supervisor to five caseworkers (CWLA 2004) [S]; coordinators are wider", "burnout"),
     _p("supervision_resource_max", 0.6, 0, 2, "R", "Support resources at full supervision",
-       "[A] JD-R form 1/(1+R), Evers et al., MECHANISMS.md 1.3", "burnout"),
+       "[A] job demands-resources form 1/(1 + R) (Evers et al.)", "burnout"),
     _p("psychosocial_buffer", 0.5, 0, 2, "R at S=1", "Support resources from psychosocial skill", "[A]",
        "burnout"),
     # ---- skills and training ---------------------------------------------------------------
@@ -267,49 +277,49 @@ _PARAMS: list[Param] = [
     _p("new_hire_skill", 0.35, 0, 1, "0-1", "Skill of a new hire", "[A]", "skills"),
     _p("skill_floor", 0.3, 0, 1, "0-1", "Skill level that decay tends to", "[A]", "skills"),
     _p("skill_decay_month", 0.063, 0, 0.3, "/month", "Decay of trained skill without use",
-       "[D] half-life 11 months (mixed tasks), Tatel & Ackerman, MECHANISMS.md 4.3", "skills"),
+       "[D] ln 2 / 11: half of a gain lost in 11 months for mixed tasks (Tatel & Ackerman)", "skills"),
     _p("skill_use_slowdown", 0.5, 0, 1, "-", "How much regular practice slows decay",
-       "[A] Ameh et al. 2018; MECHANISMS.md 7.7", "skills"),
+       "[A] regular practice slows decay (Ameh et al. 2018)", "skills"),
     _p("experience_gain_month", 0.005, 0, 0.05, "/month", "Skill learned on the job each month", "[A]",
        "skills"),
     _p("training_prob_month", 0.045, 0, 1, "/month", "Chance of an advanced course each month",
-       "[D] calibrated to the paper's 41% without advanced training since 2021 (Kemensos survey "
-       "2023): 0.045 gives 0.42 at January 2023 (paper-2023, scale 0.5, seeds 1-3; new hires count "
+       "[D] calibrated to 41% without advanced training since 2021 (Levianto & Warsidi 2025, citing "
+       "a Kemensos survey of 2023): 0.045 gives 0.42 at January 2023 (paper-2023, scale 0.5, seeds 1-3; new hires count "
        "as untrained); without turnover 1 - 0.41^(1/24) = 0.037", "skills"),
     _p("training_gain_technical", 0.15, 0, 0.6, "fraction of gap", "Technical skill gain of a course",
-       "[D] in-service training +7.3 pp at S~0.5, Rowe et al. 2021, MECHANISMS.md 7.7", "skills"),
+       "[D] in-service training +7.3 pp at S~0.5 (Rowe et al. 2021)", "skills"),
     _p("training_gain_psychosocial", 0.15, 0, 0.6, "fraction of gap", "Psychosocial skill gain of a course",
-       "[D] as technical, MECHANISMS.md 7.7", "skills"),
+       "[D] as technical (Rowe et al. 2021)", "skills"),
     _p("training_cost_rp", 5000000.0, 0, 50000000, "Rp/course", "Cost of one advanced course",
-       "[A] a 10-day residential course at BBPPKS Bandung (EVIDENCE.md); price not found", "skills"),
+       "[A] a 10-day residential course at BBPPKS Bandung (Nuwobalak 2019); price not found", "skills"),
     # ---- pay, motivation and attrition ------------------------------------------------------
     _p("incentive_rp_month", 3150000.0, 1000000, 15000000, "Rp/month", "Facilitator incentive (pay)",
-       "[S] Rp3.1-3.2m a month, paper (midpoint)", "pay"),
+       "[S] Rp3.1-3.2m a month, midpoint (Levianto & Warsidi 2025, section 4)", "pay"),
     _p("operational_rp_month", 125000.0, 0, 2000000, "Rp/month", "Operational allowance",
-       "[D] Rp500k every four months, EVIDENCE.md", "pay"),
+       "[D] Rp500k every four months (RMOL Jateng 2023)", "pay"),
     _p("reference_pay_rp_month", 4000000.0, 1000000, 20000000, "Rp/month",
-       "Pay seen as fair for a full load (outside option)", "[A] calibrate; Herzberg hygiene factor (paper)",
+       "Pay seen as fair for a full load (outside option)", "[A] calibrate; pay as a hygiene factor (Herzberg 1959, via Levianto & Warsidi 2025)",
        "pay"),
     _p("supervisor_cost_rp_month", 4500000.0, 0, 30000000, "Rp/month", "Cost of one supervisor", "[A]", "pay"),
     _p("motivation_adjust_months", 6.0, 1, 24, "months", "How fast motivation follows fairness", "[A]", "pay"),
     _p("motivation_quality_weight", 0.3, 0, 1, "fraction", "Quality lost at zero motivation", "[A]", "pay"),
     _p("quit_base_year", 0.05, 0, 0.6, "/year", "Quit rate of a rested, fairly paid facilitator",
-       "[A] low end of paid caseworkers' 20-40% once burnout, pay and refresher multipliers apply "
-       "(MECHANISMS.md 3.1); no attrition rate for pendamping was found (EVIDENCE.md)", "pay"),
+       "[A] low end of paid caseworkers' 20-40% a year once burnout, pay and refresher multipliers "
+       "apply (GAO 2003); no attrition rate for pendamping was found", "pay"),
     _p("quit_burnout_beta", 0.9, 0, 3, "log-hazard at B=1", "Quit hazard rise with burnout",
-       "[D] ln 1.57 / 0.5, Willard-Grace et al. 2019, MECHANISMS.md 7.6", "pay"),
+       "[D] ln 1.57 / 0.5: OR 1.57 for burnout (Willard-Grace et al. 2019) over a mean gap of 0.5", "pay"),
     _p("quit_pay_elasticity", 1.25, 0, 3, "-", "Quit elasticity to pay below the reference",
-       "[S] Falch 2011, MECHANISMS.md 3.3", "pay"),
+       "[S] supply elasticity about 1.25 (Falch 2011)", "pay"),
     _p("quit_no_refresher_mult", 1.3, 1, 4, "x", "Quit multiplier without a course in 12 months",
-       "[A] Kwale OR 4.0 likely inflated, MECHANISMS.md 7.6", "pay"),
+       "[A] below the case-control OR 4.0 without refresher training (Ngugi et al. 2018), likely inflated", "pay"),
     _p("contract_nonrenewal_prob", 0.03, 0, 0.5, "/year", "Contracts not renewed at the yearly review",
-       "[A] annual contracts [S] paper", "pay"),
+       "[A]; contracts are yearly (Levianto & Warsidi 2025) [S]", "pay"),
     _p("recruitment_lag_months", 8, 0, 36, "months", "Months a vacant post stays empty",
-       "[S, low confidence] a vacancy of about 8 months, EVIDENCE.md", "pay", "int"),
+       "[S, low confidence] a post vacant about 8 months (Radar Bromo 2019)", "pay", "int"),
     _p("local_share_initial", 0.3, 0, 1, "fraction", "Share of facilitators placed in their home area",
-       "[A] paper: placement ignores local ties", "pay"),
+       "[A] placement ignores local ties (Levianto & Warsidi 2025)", "pay"),
     _p("local_share_hires", 0.3, 0, 1, "fraction", "Share of new hires placed in their home area",
-       "[A] paper: open selection on the ministry portal", "pay"),
+       "[A] the baseline (no lever): open selection on the ministry portal (Levianto & Warsidi 2025)", "pay"),
     # no "management" group any more: the evaluation scheme is the lever outcome_evaluation
     # (off = admin speed, the status quo) and the 1:150 reporting line is IDEAL_CASELOAD.
 ]
@@ -341,7 +351,7 @@ _SETTINGS: list[Param] = [
     _s("supervision", "ratio", 20.0, 3, 300, "facilitators/supervisor",
        "Facilitators per supervisor while the lever is on",
        "[A] between the programme's 1:70 (supervision_ratio, Detik 2018) and the 1:5 the CWLA "
-       "recommends for child-welfare caseworkers (CWLA 2005) [S]"),
+       "recommends for child-welfare caseworkers (CWLA 2004) [S]"),
     # regional_incentive: paper recommendation 4
     _s("regional_incentive", "multiplier", 1.3, 1.0, 3.0, "x base pay", "Pay multiplier in the targeted kecamatan",
        "[A] +30% lifts Rp3.15m (Levianto & Warsidi 2025) to about the Rp4.0m reference pay; a 10% cut of a "

@@ -7,7 +7,7 @@ participation, health and household finance. From the first simulated month on:
     first to the families unvisited longest and to the poor (sim/processes/visits.py), and
     her contact quality gets ``outcome_evaluation_quality_bonus`` (a model parameter);
   - graduation assessments are ``graduation_push`` times as likely (a rewarded outcome:
-    the programme KPI is to graduate 10% of the caseload a year, EVIDENCE.md);
+    the programme KPI is to graduate 10% of the caseload a year, Kemensos 2020);
   - admin time is multiplied by ``admin_factor`` (1 = unchanged: data entry is still
     needed; below 1 if less re-entry and chasing of deadlines is assumed).
 The lever acts before the time-budget phase so that all three apply from the first month.

@@ -11,7 +11,7 @@ module listed in ``modules``,
 
 so a module not listed gives no gain in that skill. e-learning is about as effective as
 face-to-face teaching (Cook et al. 2008: d 0.09-0.12 between formats), hence the ratio
-0.9 (MECHANISMS.md 4.2 and 7.7). A course counts as a refresher (months since training =
+0.9 (docs/REFERENCES.md). A course counts as a refresher (months since training =
 0: lowers the quit hazard of facilitators without a course in 12 months) and costs
 ``cost_rp_per_course``; the platform's running cost ``fixed_cost_rp_year`` is added to
 every month's cost.

@@ -2,7 +2,7 @@
 
 Behaviour (education, health, household finance; each K in [0, 1]):
     dose  = v^2 / (v^2 + v50^2),  v = home visits + group_session_dose * P2K2 coverage
-    K    += eta * Q * dose * (1 - K) - decay * K                    MECHANISMS.md 7.8
+    K    += eta * Q * dose * (1 - K) - decay * K                    (Filene et al. 2013; Nievar et al. 2010)
 Compliance (PKH, verified each quarter in March, June, September, December):
     P(comply) = base + kappa * exp(-months_since_visit / memory) + beta * (mean(K_edu, K_health) - 0.5)
     A PKH family that fails loses its PKH payment until the next verification.
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from sim.core import Model
 
 SQRT12 = 12.0**0.5
-VERIFICATION_MONTHS = (3, 6, 9, 12)  # quarterly verification of the education commitment [S] EVIDENCE.md
+VERIFICATION_MONTHS = (3, 6, 9, 12)  # quarterly verification of the education commitment [S] Permensos 1/2018
 
 
 def dose(visits_equiv: np.ndarray, v50: float | np.floating) -> np.ndarray:

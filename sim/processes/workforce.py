@@ -1,6 +1,6 @@
 """Phase 5, workforce: burnout, skills and training, motivation, quits and contract reviews.
 
-Burnout (MECHANISMS.md 7.1-7.2), with load ratio L from the time budget:
+Burnout (Homer 1985; Evers et al.; docs/REFERENCES.md), with load ratio L from the time budget:
     R     = supervision support + psychosocial_buffer * S_psy
     up    = (b0 + alpha * max(0, L - theta)^gamma) / (1 + R) * (1 - B) * (1 + 0.5 * (1 - M))
     down  = B / (tau0 * (1 + k * B))
@@ -12,7 +12,7 @@ wanted; technical: use = 1, data entry is daily):
     S <- floor + (S - floor) * exp(-lambda * (1 - u * use));  S += experience * use * (1 - S)
 Motivation follows pay fairness f = (pay / reference pay) / sqrt(max(1, L)) (Herzberg):
     M <- M + (1 / (1 + exp(-3 (f - 1))) - M) / motivation_adjust_months
-Quits, monthly hazard (MECHANISMS.md 7.6):
+Quits, monthly hazard (Willard-Grace et al. 2019; Falch 2011; Ngugi et al. 2018):
     h = h0 * exp(beta_B * B) * (pay ratio)^(-eps below 1, -0.2 above) * (m_ref if no course in 12 months)
 Yearly contract review in each facilitator's contract month: not renewed with probability
 contract_nonrenewal_prob * (1 + B). Quits and non-renewals are both counted as ``quits``
