@@ -26,8 +26,9 @@ from analysis.svg import PALETTE, Points, Series, bar_chart, line_chart, strip_c
 from analysis.svg import nice_ticks as nice_ticks  # re-exported (analysis.report.nice_ticks)
 from runs import io as sio
 from runs.store import read_table
+from sim import params
 
-CAP = 150  # the Kemensos 1:150 reporting line (sim.params ideal_caseload default)
+CAP = params.IDEAL_CASELOAD  # the Kemensos 1:150 reporting line
 
 
 # ---------------------------------------------------------------------------- data for the figures

@@ -73,6 +73,26 @@ def test_params_command_lists_every_parameter(capsys: pytest.CaptureFixture[str]
     assert "incentive_rp_month = " in out and "visit_h = " not in out
 
 
+def test_params_lists_lever_settings_with_unit_bounds_and_source_under_their_lever(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["params", "--group", "caseload_cap"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("[lever caseload_cap]") and "incentive_rp_month" not in out
+    line = next(ln for ln in out.splitlines() if "caseload_cap.cap = " in ln)
+    assert "[50, 400] families/facilitator" in line and "[S]" in line
+    assert "Levianto & Warsidi 2025" in out  # the source, on the next line
+    assert cli.main(["params", "--group", "training_platform"]) == 0
+    assert "a list of: technical, psychosocial" in capsys.readouterr().out
+
+
+def test_params_unknown_group_exits_2_naming_the_valid_groups(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["params", "--group", "foo"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --group: unknown group 'foo'") and err.count("\n") == 1
+    for group in params.GROUPS:
+        assert group in err
+
+
 def test_no_command_is_a_usage_error() -> None:
     out = caseload()
     assert out.returncode == 2
