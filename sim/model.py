@@ -120,8 +120,6 @@ class CaseloadModel(mesa.Model):
     ) -> None:
         if rng is None:
             rng = int(np.random.SeedSequence().generate_state(2, dtype=np.uint64)[0] >> np.uint64(1))  # fresh, then recorded
-        if isinstance(rng, float):  # a seed is an integer: 7.0 is not a seed
-            raise params.ParameterError(f"rng: expected a non-negative integer seed, got {rng!r}", "seed")
         seed = params.check_structural("seed", rng, "rng")
         super().__init__(rng=seed)
         self.seed = seed

@@ -454,8 +454,9 @@ def check_structural(name: str, value: Any, where: str = "") -> Any:
         raise ParameterError(unknown_name_message(name, STRUCTURAL, "run setting"), name)
     try:
         return spec.check(value)
-    except ParameterError as e:  # "parameter 'months' = 0 ..." -> "--months = 0 ..." or "months = 0 ..."
-        raise ParameterError(str(e).replace(f"parameter '{name}'", where or name, 1), name) from None
+    except ParameterError as e:  # "parameter 'months' = 0 ..." -> "--months = 0 ...", "where: months = 0 ..."
+        label = where if where.startswith("--") else (f"{where}: {name}" if where else name)
+        raise ParameterError(str(e).replace(f"parameter '{name}'", label, 1), name) from None
 
 
 PARAMS: dict[str, Param] = {p.name: p for p in (*_PARAMS, *_SETTINGS)}

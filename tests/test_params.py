@@ -260,7 +260,7 @@ def test_structural_inputs_are_checked_in_one_place(name: str, good: list[object
     for v in good:
         check_structural(name, v)
     for v in bad:
-        with pytest.raises(ParameterError, match=r"^where(:| =)") as e:
+        with pytest.raises(ParameterError, match=rf"^where: {name}( =|:)") as e:
             check_structural(name, v, "where")
         assert e.value.key == name
 
