@@ -9,7 +9,7 @@ events (families, graduations, entries, exits, unassigned families) and people c
 simulated counts x ``family_weight`` (= 1 / scale), so at a scale other than 1 they are
 estimates; the simulated family count is the one column ``families_simulated``.
 
-WISN (WHO 2010 user's manual; MECHANISMS.md 6.1), per kecamatan, per year:
+WISN (WHO 2010 user's manual, docs/REFERENCES.md), per kecamatan, per year:
     AWT  = hours_per_month * 12 * (1 - leave_share)                    available working time
     activities with standard times taken from the model's own time budget:
         admin           admin_min * (1 - saving * mean S_tech) / 60 h per family-month
@@ -28,10 +28,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+from sim import params
 
-BURNED_OUT = 0.5      # burnout above which a facilitator counts as burned out (MECHANISMS.md 1.4)
+if TYPE_CHECKING:
+    from sim.core import Model
+
+BURNED_OUT = 0.5      # burnout above which a facilitator counts as burned out (B > 0.5 ~ the MBI "burned out" share, J Soc Serv Res 2024)
 
 #: regency indicators also exposed through Mesa's DataCollector
 REPORTERS: tuple[str, ...] = (
@@ -42,13 +44,13 @@ REPORTERS: tuple[str, ...] = (
 )
 
 
-def wisn(model: CaseloadModel, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def wisn(model: Model, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Required facilitators and WISN ratio per district."""
     p = model.p
     ps = model.posts
     awt = p["hours_per_month"] * 12.0 * (1.0 - p["leave_share"])
     s_tech = float(ps.s_tech[ps.filled].mean()) if ps.filled.any() else 0.0
-    t_admin = p["admin_min_per_family_month"] / 60.0 * (1.0 - p["digital_skill_admin_saving"] * s_tech) * model.admin_factor
+    t_admin = p["admin_min_per_family_month"] / 60.0 * (1.0 - p["digital_skill_admin_saving"] * s_tech) * model.surface.admin_factor
     t_visit = p["visit_h"] + model.travel_min * p["travel_scale"] / 60.0
     hours = 12.0 * (
         fam_by_d * t_admin
@@ -64,7 +66,7 @@ def _share(num: float, den: float) -> float:
     return float(num / den) if den > 0 else 0.0
 
 
-def record(model: CaseloadModel) -> None:
+def record(model: Model) -> None:
     """Append this month's regency row and district rows to the model's tables."""
     p = model.p
     fam = model.families
@@ -96,7 +98,7 @@ def record(model: CaseloadModel) -> None:
     # caseload and staffing
     cl = ps.caseload[f]
     n_fac = int(f.sum())
-    cap = p["ideal_caseload"]
+    cap = params.IDEAL_CASELOAD
     staff_by_d = np.bincount(ps.district[f], minlength=nd).astype(np.float64)
     posts_by_d = np.bincount(ps.district[ps.open], minlength=nd)
     vac_by_d = np.bincount(ps.district[ps.open & ~f], minlength=nd)
@@ -113,10 +115,14 @@ def record(model: CaseloadModel) -> None:
     pkh_by_d = count(1 | 8)
     assigned_by_d = count(1 | 32)
 
-    # cost this month: pay, operations, supervisors, training (added in workforce), policy extras
-    n_sup = int(np.ceil(n_fac / model.supervision_ratio)) if n_fac else 0
+    # cost this month: training (added in workforce), lever flows (sim.surface), pay, operations,
+    # supervisors, recurring lever costs
+    lever = model.surface
+    model.cost_month += lever.cost_month
+    model.trained_month += lever.courses_month
+    n_sup = int(np.ceil(n_fac / model.surface.supervision_ratio)) if n_fac else 0
     model.cost_month += float(ps.incentive_rp[f].sum()) + n_fac * p["operational_rp_month"]
-    model.cost_month += n_sup * p["supervisor_cost_rp_month"] + model.extra_cost_month
+    model.cost_month += n_sup * p["supervisor_cost_rp_month"] + lever.extra_cost_month
     if model.steps == 0:
         model.cost_month = 0.0
     model.cost_cum += model.cost_month
@@ -202,7 +208,7 @@ def record(model: CaseloadModel) -> None:
     model.district_frames.append(cols)
 
 
-def district_frame(model: CaseloadModel) -> pd.DataFrame:
+def district_frame(model: Model) -> pd.DataFrame:
     """The district rows recorded so far as one DataFrame (built once, not every month)."""
     frames = model.district_frames
     nd = model.n_districts

@@ -30,14 +30,16 @@ streams of the phases that are run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
 from sim.processes import families, staffing, timebudget, visits, workforce
 
-if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+#: the CaseloadModel under construction. Typed loosely: the warm-up sets Mesa's step counter
+#: and the model's month, which sim.core.Model declares read-only, and importing sim.model
+#: here would make an import cycle (tests/test_imports.py).
+CaseloadModel = Any
 
 #: months the workforce phases are run before month 1: several times the slowest workforce
 #: time constant (skill decay, 1 / 0.063 = 16 months) and the recruitment lag (8 months)
