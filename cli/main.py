@@ -37,7 +37,7 @@ SUMMARY: list[tuple[str, str, str, Callable[[float], str]]] = [
     ("attrition_rate_year", "Attrition (%/year)", "flow", lambda v: f"{100 * v:.1f}"),
     ("visits_per_family", "Home visits per family per month", "flow", lambda v: f"{v:.3f}"),
     ("share_unvisited_3m", "Families unvisited 3+ months (%)", "state", lambda v: f"{100 * v:.1f}"),
-    ("graduations", "Graduations per month (simulated)", "flow", lambda v: f"{v:,.0f}"),
+    ("graduations", "Graduations per month (regency scale)", "flow", lambda v: f"{v:,.0f}"),
     ("cost_rp_month", "Cost (Rp per month)", "flow", lambda v: f"{v:,.0f}"),
 ]
 
