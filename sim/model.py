@@ -1,7 +1,7 @@
 """CaseloadModel: social facilitators and KPM families across the 23 kecamatan of Kabupaten Bekasi.
 
 One step is one calendar month. ``step()`` runs the phases of sim.processes in order:
-staffing -> time budget -> visits -> families -> workforce -> record; a policy acts just
+staffing -> time budget -> visits -> families -> workforce -> cost -> record; a policy acts just
 before the phase it names. State lives in numpy columns (sim.state); Facilitator and Family
 Mesa agents are handles onto those rows (sim.agents).
 
@@ -29,7 +29,7 @@ from sim import invariants, metrics, params
 from sim.agents import Facilitator, Family
 from sim.districts import Profile, load_profile
 from sim.invariants import InvariantError as InvariantError  # re-exported
-from sim.processes import PHASES, families, staffing, timebudget, visits, workforce
+from sim.processes import PHASES, cost, families, staffing, timebudget, visits, workforce
 from sim.rng import Streams
 from sim.state import FamilyState, PostState
 
@@ -211,6 +211,7 @@ class CaseloadModel(mesa.Model):
         self.exits_month = 0
         self.entries_month = 0
         self.cost_month = 0.0
+        self.cost_lines = cost.zero_lines()
         self.graduated_districts = np.empty(0, dtype=np.int64)
 
     def incentive_for(self, districts: np.ndarray) -> np.ndarray:
@@ -461,7 +462,7 @@ class CaseloadModel(mesa.Model):
         return self.start.plus(k).as_date()
 
     def step(self) -> None:
-        """One month: staffing, time budget, visits, families, workforce, record (sim.processes)."""
+        """One month: staffing, time budget, visits, families, workforce, cost, record (sim.processes)."""
         m = self.current_month
         self.year, self.month = m.year, m.month
         self._counters()
@@ -503,6 +504,7 @@ _PHASE_FN = {
     "visits": visits.step,
     "families": families.step,
     "workforce": workforce.step,
+    "cost": cost.step,
     "record": metrics.record,
 }
 

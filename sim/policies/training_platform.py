@@ -16,7 +16,7 @@ face-to-face teaching (Cook et al. 2008: d 0.09-0.12 between formats), hence the
 ``cost_rp_per_course``; the platform's running cost ``fixed_cost_rp_year`` is added to
 every month's cost.
 
-The lever acts after the workforce phase (just before ``record``): skill gains by module
+The lever acts after the workforce phase (just before ``cost``, which books its courses): skill gains by module
 need to be applied per skill, which the model's single ``training_gain_mult`` cannot do,
 and the month's ``trained`` count and cost are final only after the workforce phase.
 """
@@ -41,7 +41,7 @@ class TrainingPlatform(Lever):
     """Online certified courses: technical and psychosocial modules, own random stream."""
 
     name = "training_platform"
-    phase = "record"
+    phase = "cost"
     title = "Certified digital training platform (technical and psychosocial modules)"
     settings: ClassVar[dict[str, Setting]] = {
         "coverage_per_month": Setting(1.0 / 6.0, 0.0, 1.0, "/month", "Chance a facilitator completes a course each month",
