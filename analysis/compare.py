@@ -306,8 +306,9 @@ def format_icer(c: Comparison) -> list[str]:
             ci = str(r.icer_interval)
         boot = f"[{_rp(r.boot_low)}, {_rp(r.boot_high)}]" if r.boot_interval == "bounded" else str(r.boot_interval)
         lines.append(f"  {r.scenario:<{w}}  {r.n:>3}  {r.label:<26}  {eff:>32}  {_cell(_rp, r.icer):>14}  {ci:>30}  {boot:>30}")
-    lines.append("  unbounded: the extra effect is not distinguishable from 0, so no finite interval holds its cost "
-                 "per unit; extra effects are in graduations, persons, visits and pp of poverty (regency scale)")
+    lines.append("  extra effects are in graduations, persons, visits and pp of poverty (regency scale)"
+                 + ("; unbounded: the extra effect is not distinguishable from 0, so no finite interval holds its "
+                    "cost per unit" if (t["icer_interval"] == "unbounded").any() else ""))
     return lines
 
 

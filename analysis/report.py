@@ -30,7 +30,7 @@ from runs.store import read_table
 CAP = 150  # the Kemensos 1:150 reporting line (sim.params ideal_caseload default)
 PROFILES = ("paper-2023", "official")  # Figure 1 shows one panel per data profile, whichever the batch ran
 PROFILE_NOTE = {"paper-2023": "the paper's picture", "official": "BPS and Dinsos statistics"}
-REF_NAMES = {"BPS": "BPS via Open Data Jabar", "paper": "Levianto & Warsidi (2025)"}
+REF_NAMES = {"BPS": "BPS (via Open Data Jabar)", "paper": "the paper (Levianto & Warsidi 2025)"}
 
 
 # ---------------------------------------------------------------------------- data for the figures
@@ -368,7 +368,7 @@ def build(c: Comparison) -> str:
                 continue
             # BPS measures poverty in March (Susenas): the model's state dated 1 April of that year
             xs = [y + 3 / 12 for y in sub["year"]]
-            pts.append(Points(f"{lab}: {REF_NAMES.get(lab, lab)}", xs, list(sub["poverty_rate_pct"]),
+            pts.append(Points(REF_NAMES.get(lab, lab), xs, list(sub["poverty_rate_pct"]),
                               marker="circle" if lab == "BPS" else "diamond",
                               color=REF_COLOR if lab == "BPS" else "#8B4513"))
             for r in sub.itertuples():

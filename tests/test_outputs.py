@@ -245,3 +245,13 @@ def test_report_headline_icer_and_budget_sections(tmp_path: Path) -> None:
     assert "UNCALIBRATED" in doc and "cap-150 costs Rp 6.00 bn a year more" in doc
     assert "unbounded: the effect is not distinguishable from 0" in doc
     assert "APBD" in doc and "Kemensos" in doc
+
+
+def test_admin_backlog_is_shown_when_the_model_records_one() -> None:
+    cols = ["poverty_rate_pct", "admin_backlog_hours", "share_unvisited_6m"]
+    names = [i.name for i in compare.available(cols)]
+    assert "admin_backlog_hours" in names and "share_unvisited_6m" in names
+    assert "p2k2_coverage" not in names  # optional and absent
+    ind = next(i for i in compare.available(cols) if i.name == "admin_backlog_hours")
+    assert ind.label == "Admin backlog (hours)"
+    assert "admin_backlog_hours" not in [i.name for i in compare.available(["poverty_rate_pct"])]
