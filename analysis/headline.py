@@ -1,12 +1,14 @@
 """The headline of a comparison: what each scenario costs and buys against the baseline, in one sentence.
 
-    cap-150 costs Rp 12.3 bn a year more than baseline (95% interval Rp 12.1 bn to Rp 12.5 bn;
-    APBN Rp 12.3 bn, APBD Rp 0.00 bn) (posts 354 -> 640), and buys 1,234 more graduations
+    cap-150 costs Rp 12.3 bn a year more than baseline (last 12 months of the run; 95% interval
+    Rp 12.1 bn to Rp 12.5 bn; APBN Rp 12.3 bn, APBD Rp 0.00 bn, Rp 61.5 bn over 5 years,
+    extrapolated past the run) (posts 354 -> 640), and buys 1,234 more graduations
     (95% interval 1,100 to 1,350) and 2,345 fewer poor people (95% interval -500 to 5,000)
     over the 36-month run.
 
 The yearly cost is the paired difference of the facilitation cost over the last 12 months
-of the run (sim.processes.cost); posts are the baseline's funded posts at the start and
+of the run (sim.processes.cost), split by funder, and over the comparison's horizon
+(analysis.costeff.budget_table); posts are the baseline's funded posts at the start and
 the scenario's at the end (regency scale, whole posts); graduations are cumulated over the
 run and poor people counted at its end, paired by replicate. Counts are rounded to whole
 people and posts. Caveats come first: a model with no posterior in its manifest is
@@ -100,6 +102,13 @@ def sentence(c: Comparison, name: str) -> str:
     for col, who in (("cost_apbn_year", "APBN"), ("cost_apbd_year", "APBD")):
         if col in e:
             funders.append(f"{who} {rp_bn(_diff(c, name, col)[1])}")
+    b = c.budget
+    if not b.empty and "horizon_diff_mean" in b:
+        row = b[(b["scenario"] == name) & (b["line"] == "cost")]
+        if not row.empty and math.isfinite(float(row.iloc[0]["horizon_diff_mean"])):
+            r0 = row.iloc[0]
+            ex = ", extrapolated past the run" if r0["horizon_extrapolated"] else ""
+            funders.append(f"{rp_bn(float(r0['horizon_diff_mean']))} over {c.horizon_years:g} years{ex}")
     posts = ""
     if "posts_start" in e and "posts" in e:
         posts = f" (posts {_count(round(_mean_end(c, c.baseline, 'posts_start')))} -> {_count(round(_mean_end(c, name, 'posts')))})"

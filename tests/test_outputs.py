@@ -208,7 +208,7 @@ def test_headline_text(tmp_path: Path) -> None:
     assert not any("too few" in x for x in lines)  # 10 replicates is enough
     s = next(x for x in lines if x.startswith("cap-150"))
     assert s.startswith("cap-150 costs Rp 6.00 bn a year more than baseline (last 12 months of the run; 95% interval Rp ")
-    assert "APBN Rp 6.00 bn, APBD Rp 0.00 bn" in s
+    assert "APBN Rp 6.00 bn, APBD Rp 0.00 bn, Rp 30.0 bn over 5 years, extrapolated past the run" in s
     assert "(posts 354 -> 640)" in s
     assert "buys 500 more graduations (95% interval " in s and "1,000 fewer poor people (95% interval " in s
     assert s.endswith("over the 12-month run.")
