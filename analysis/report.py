@@ -374,12 +374,17 @@ def build(c: Comparison) -> str:
             for r in sub.itertuples():
                 notes.append(f"<b>{text(lab)}</b> {int(r.year)}: {r.poverty_rate_pct:.2f}% &mdash; {text(r.source)} "
                              f"(profile {text(prof)})")
+    # both panels on the same axes, so the profiles can be read against each other
+    xr = [v for v in tr["x"]] + [x for p in pts for x in p.x]
+    yr = [v for col in ("lo", "hi", "mean") for v in tr[col] if math.isfinite(v)] + [y for p in pts for y in p.y]
+    x_range = (min(xr), max(xr)) if xr else None
+    y_range = (min(yr), max(yr)) if yr else None
     panels = []
     for prof in PROFILES:
         series = [Series(f"{n} (model estimate)", colors[n], list(d["x"]), list(d["mean"]), list(d["lo"]), list(d["hi"]))
                   for n in names if profile_of[n] == prof and not (d := tr[tr["scenario"] == n]).empty]
         chart = line_chart(f"Poverty rate, {prof} profile", series, "poverty rate (% of population)", points=pts,
-                           yfmt=lambda v: f"{v:.2f}", width=470, height=280)
+                           yfmt=lambda v: f"{v:.2f}", width=470, height=280, x_range=x_range, y_range=y_range)
         empty = "" if series else '<p class="note">(no scenario of this batch uses this profile: observed figures only)</p>'
         panels.append(f'<div class="panel"><h4>{text(prof)} profile{" (" + PROFILE_NOTE[prof] + ")" if prof in PROFILE_NOTE else ""}'
                       f'</h4>{chart}{empty}</div>')
