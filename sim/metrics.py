@@ -6,6 +6,14 @@ so the row dated 2022-04-01 is the state after March 2022, BPS's survey month) a
 People counts (population, poor people, KPM persons) and cost are reported at full
 regency scale (model counts / scale); counts of agents and events (families, facilitators,
 quits, graduations, entries, exits) are in simulated units, with the run's ``scale`` beside them.
+Cost is accounted by its own phase (sim.processes.cost, by line and funder); ``record``
+only copies ``model.cost_lines`` into the row.
+
+Family-weighted indicators take the family's view: the share not visited for 3+ and 6+
+months, the burnout of the facilitator a family has (= the caseload-weighted mean of
+facilitator burnout), P2K2 coverage (sessions held / needed of the family's facilitator).
+Equity across kecamatan (``EQUITY``): the weighted p90 - p10 spread of a kecamatan
+indicator and its mean over the worst-off 10% of families (people, for poverty).
 
 WISN (WHO 2010 user's manual; MECHANISMS.md 6.1), per kecamatan, per year:
     AWT  = hours_per_month * 12 * (1 - leave_share)                    available working time
