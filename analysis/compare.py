@@ -125,6 +125,13 @@ INDICATORS: tuple[Indicator, ...] = (
               "pp, p90 - p10 (population-weighted)", "state", _num(2), optional=True),
     Indicator("p2k2_coverage", "P2K2 coverage", "share of sessions held, family-weighted (0-1)", "flow", _pct(1),
               _pp(1), SHARE, optional=True),
+    # recorded by the time budget (sim/processes/timebudget.py) when it keeps an admin backlog
+    Indicator("admin_backlog_months", "Admin backlog", "months of data entry outstanding per family (mean)", "state",
+              _num(2), optional=True),
+    Indicator("admin_backlog_h_per_facilitator", "Admin backlog per facilitator", "hours outstanding per filled post",
+              "state", _num(1), optional=True),
+    Indicator("share_payments_held", "PKH payments withheld", "share of PKH families (0-1), late verification data",
+              "state", _pct(1), _pp(1), SHARE, optional=True),
     Indicator("graduations_cum", "Graduations, cumulative", "families over the run (regency scale)", "count", _num(0)),
     Indicator("cost_rp_cum", "Cost, cumulative", "Rp over the run (regency scale)", "state", _rp),
     Indicator("cost_year", "Cost per year", "Rp a year, last 12 months (regency scale)", "year", _rp,

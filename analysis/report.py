@@ -217,6 +217,7 @@ DISTRICT_COLUMNS_FMT: tuple[tuple[str, str, Callable[[float], str]], ...] = (
     ("share_unvisited_3m", "Unvisited 3+ months (%)", lambda v: f"{100 * v:.1f}"),
     ("share_unvisited_6m", "Unvisited 6+ months (%)", lambda v: f"{100 * v:.1f}"),
     ("p2k2_coverage", "P2K2 coverage (%)", lambda v: f"{100 * v:.0f}"),
+    ("admin_backlog_months", "Admin backlog (months per family)", lambda v: f"{v:.2f}"),
     ("vacancy_months", "Vacancy-months over the run", lambda v: f"{round(v):,d}"),
     ("poverty_rate_pct", "Poverty rate (%)", lambda v: f"{v:.2f}"),
 )
@@ -441,6 +442,10 @@ def build(c: Comparison) -> str:
                   "share of families (%)", lambda v: f"{100 * v:.0f}%", y_zero=True,
                   extra=" Kecamatan ranked by their share unvisited; the worst are taken until they hold 10% of all "
                         "families (sim.metrics.worst_share_mean).")
+    if "admin_backlog_months" in c.regency:
+        _traj_fig(ctx, "admin_backlog_months", "Admin backlog: months of data entry outstanding per family",
+                  "months per family (mean)", lambda v: f"{v:.2f}", y_zero=True,
+                  extra=" e-PKH / SIKS-NG data the facilitators could not enter in time (sim/processes/timebudget.py).")
     if "p2k2_coverage" in c.regency:
         _traj_fig(ctx, "p2k2_coverage", "P2K2 coverage: share of the monthly group sessions held (family-weighted)",
                   "share of sessions (%)", lambda v: f"{100 * v:.0f}%", y_zero=True)

@@ -248,10 +248,13 @@ def test_report_headline_icer_and_budget_sections(tmp_path: Path) -> None:
 
 
 def test_admin_backlog_is_shown_when_the_model_records_one() -> None:
-    cols = ["poverty_rate_pct", "admin_backlog_hours", "share_unvisited_6m"]
+    cols = ["poverty_rate_pct", "admin_backlog_hours", "share_unvisited_6m", "admin_backlog_months"]
     names = [i.name for i in compare.available(cols)]
     assert "admin_backlog_hours" in names and "share_unvisited_6m" in names
     assert "p2k2_coverage" not in names  # optional and absent
     ind = next(i for i in compare.available(cols) if i.name == "admin_backlog_hours")
     assert ind.label == "Admin backlog (hours)"
     assert "admin_backlog_hours" not in [i.name for i in compare.available(["poverty_rate_pct"])]
+    # the time budget's own column has its label and unit
+    backlog = next(i for i in compare.available(cols) if i.name == "admin_backlog_months")
+    assert backlog.label == "Admin backlog" and "per family" in backlog.unit
