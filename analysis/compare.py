@@ -156,6 +156,19 @@ def extra_indicators(columns: Sequence[str]) -> list[Indicator]:
     return out
 
 
+#: a regency table with this column holds every count at regency scale already (the model
+#: weighs sampled families by 1 / scale and never scales facilitators); older tables hold
+#: counts in simulated units, which analysis divides by the run's scale
+AT_REGENCY_SCALE = "families_simulated"
+
+
+def count_scales(manifest: dict[str, Any], columns: Sequence[str]) -> dict[str, float]:
+    """Per run id, the divisor that takes a table's counts to regency scale (1 when they already are)."""
+    if AT_REGENCY_SCALE in set(columns):
+        return {k: 1.0 for k in manifest.get("runs", {})}
+    return {k: float(e.get("scale", 1.0)) for k, e in manifest.get("runs", {}).items()}
+
+
 def available(columns: Sequence[str]) -> list[Indicator]:
     """The indicators a regency table with ``columns`` can give (optional ones need their column)."""
     cols = set(columns)
@@ -234,7 +247,7 @@ def load(out: Path, baseline: str | None = None, horizon_years: float = 5.0) -> 
     elif baseline not in names:
         raise store.BatchError(f"--baseline {baseline}: not a scenario of this batch; scenarios: {', '.join(names)}")
     reg = store.read_table(out, "regency", m)
-    scales = {k: float(e.get("scale", 1.0)) for k, e in m.get("runs", {}).items()}
+    scales = count_scales(m, list(reg.columns))
     inds = available(list(reg.columns))
     rows = []
     for run_id, g in reg.groupby("run_id", sort=False):

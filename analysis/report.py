@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.compare import BY_NAME, Comparison, Indicator
+from analysis.compare import BY_NAME, Comparison, Indicator, count_scales
 from analysis.svg import PALETTE, REF_COLOR, Points, Series, bar_chart, line_chart, strip_chart, text, year_frac
 from analysis.svg import nice_ticks as nice_ticks  # re-exported (analysis.report.nice_ticks)
 from runs import io as sio
@@ -149,10 +149,10 @@ def _bar_fig(ctx: _Ctx, ind_name: str, title: str, y_label: str, scale: float, y
     ctx.figure(title, body, _model_note(ctx.c, "Bars: mean over replicates; whiskers: its 95% t-interval.") + extra)
 
 
-def district_end(out: Path, manifest: dict[str, Any]) -> pd.DataFrame:
+def district_end(out: Path, manifest: dict[str, Any], regency_columns: Sequence[str] = ()) -> pd.DataFrame:
     """Per scenario and kecamatan: end-of-run means over replicates (counts at regency scale)."""
     d = read_table(out, "districts", manifest)
-    scales = {k: float(e.get("scale", 1.0)) for k, e in manifest.get("runs", {}).items()}
+    scales = count_scales(manifest, [*regency_columns, *d.columns])
     d["_scale"] = d["run_id"].map(scales).fillna(1.0).astype(float)
     last = d.groupby("run_id")["step"].transform("max")
     end = d[d["step"] == last].copy()
@@ -405,7 +405,7 @@ def build(c: Comparison) -> str:
     _traj_fig(ctx, "caseload_p95", "Caseload of the most loaded facilitators (95th percentile) against the 1:150 line",
               "KPM families per facilitator", lambda v: f"{v:,.0f}", hlines=cap_line, y_zero=True,
               extra=" 95th percentile of the caseload over facilitators in post (mean over replicates).")
-    de = district_end(c.out, m)
+    de = district_end(c.out, m, list(c.regency.columns))
     reg_end = c.table[c.table["indicator"] == "caseload_mean"].set_index("scenario")
     rows = [(n, colors[n], [(r.district, float(r.caseload_mean)) for r in de[de["scenario"] == n].itertuples()],
              float(reg_end.loc[n, "mean"]) if n in reg_end.index else math.nan) for n in names]

@@ -258,3 +258,9 @@ def test_admin_backlog_is_shown_when_the_model_records_one() -> None:
     # the time budget's own column has its label and unit
     backlog = next(i for i in compare.available(cols) if i.name == "admin_backlog_months")
     assert backlog.label == "Admin backlog" and "per family" in backlog.unit
+
+
+def test_counts_are_divided_by_the_scale_only_in_tables_that_hold_simulated_counts() -> None:
+    m = {"runs": {"a": {"scale": 0.25}, "b": {"scale": 0.5}}}
+    assert compare.count_scales(m, ["posts", "families"]) == {"a": 0.25, "b": 0.5}
+    assert compare.count_scales(m, ["posts", "families", "families_simulated"]) == {"a": 1.0, "b": 1.0}
