@@ -358,12 +358,13 @@ def format_budget(c: Comparison) -> list[str]:
 
 
 def format_table(c: Comparison) -> str:
-    """The comparison as plain text: headline, cost-effectiveness, budget, then one block per indicator."""
-    from analysis.headline import headline
+    """The comparison as plain text: cost-effectiveness, budget, then one block per indicator.
 
+    ``analysis.headline.format_text`` puts the headline above it (``caseload compare`` prints that).
+    """
     t = c.table
     w = max(8, *(len(n) for n in c.scenarios))
-    lines = ["HEADLINE"] + [f"  {x}" for x in headline(c)] + [""]
+    lines: list[str] = []
     for block in (format_icer(c), format_budget(c)):
         if block:
             lines += [*block, ""]

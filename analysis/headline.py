@@ -18,13 +18,11 @@ people and posts. Caveats come first: a model with no posterior in its manifest 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from analysis.compare import Comparison, format_table
 from analysis.costeff import MIN_REPLICATES, paired
 from analysis.intervals import t_interval
-
-if TYPE_CHECKING:
-    from analysis.compare import Comparison
 
 
 def rp_bn(v: float) -> str:
@@ -166,3 +164,8 @@ def headline(c: Comparison) -> list[str]:
         if ic:
             lines.append("  " + ic)
     return lines
+
+
+def format_text(c: Comparison) -> str:
+    """The comparison as plain text, headline first (what ``caseload compare`` prints)."""
+    return "\n".join(["HEADLINE", *(f"  {x}" for x in headline(c)), "", format_table(c)])

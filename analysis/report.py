@@ -4,7 +4,7 @@ The file opens with no network: no script, no font, no image, no style sheet and
 http(s) address anywhere (a URL inside a source text is shown without its scheme, as plain
 text). Every figure says where its numbers come from: 'model estimate' for the simulator's
 output, 'BPS' or 'paper' (with the source the data profile gives) for the observed
-poverty figures of sim.districts.poverty_targets.
+poverty figures of sim.profiles.poverty_targets.
 
 Bands and whiskers are 95% t-intervals of the mean over replicates (as in analysis.compare).
 """
@@ -26,8 +26,9 @@ from analysis.svg import PALETTE, REF_COLOR, Points, Series, bar_chart, line_cha
 from analysis.svg import nice_ticks as nice_ticks  # re-exported (analysis.report.nice_ticks)
 from runs import io as sio
 from runs.store import read_table
+from sim import params
 
-CAP = 150  # the Kemensos 1:150 reporting line (sim.params ideal_caseload default)
+CAP = params.IDEAL_CASELOAD  # the Kemensos 1:150 reporting line
 PROFILES = ("paper-2023", "official")  # Figure 1 shows one panel per data profile, whichever the batch ran
 PROFILE_NOTE = {"paper-2023": "the paper's picture", "official": "BPS and Dinsos statistics"}
 REF_NAMES = {"BPS": "BPS (via Open Data Jabar)", "paper": "the paper (Levianto & Warsidi 2025)"}
@@ -86,7 +87,7 @@ def _ref_label(source: str) -> str:
 
 
 def _targets(profiles: list[str]) -> list[tuple[str, pd.DataFrame]]:
-    from sim.districts import load_profile, poverty_targets
+    from sim.profiles import load_profile, poverty_targets
 
     out = []
     for p in profiles:
@@ -391,7 +392,7 @@ def build(c: Comparison) -> str:
                       f'</h4>{chart}{empty}</div>')
     body = f'<div class="pair">{"".join(panels)}</div>'
     ref_note = ("<br><b>Observed figures</b> (March survey, plotted at 1 April): BPS, Kabupaten Bekasi poverty, via "
-                "Open Data Jabar; the paper: Levianto &amp; Warsidi (2025), Abstract and sec. 1. " + "; ".join(notes)
+                "Open Data Jabar; the paper: Levianto &amp; Warsidi (2025), Abstract and sec. 1 (profile targets, sim.profiles.poverty_targets). " + "; ".join(notes)
                 ) if notes else ""
     ctx.figure("Poverty rate: model estimate next to BPS and the paper, for both data profiles", body,
                _model_note(c) + ref_note)

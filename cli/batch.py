@@ -87,10 +87,10 @@ def _positive_years(text: str) -> float:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare the scenarios of a batch folder; write CSV and optionally the HTML report."""
-    from analysis import compare, report
+    from analysis import compare, headline, report
 
     c = compare.load(Path(args.dir), baseline=args.baseline, horizon_years=args.horizon)
-    print(compare.format_table(c))
+    print(headline.format_text(c))
     csv = Path(args.csv) if args.csv else Path(args.dir) / "compare.csv"
     written = compare.write_csv(c, csv)
     print(f"\nwrote {', '.join(str(p) for p in written)}")

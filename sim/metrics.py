@@ -15,7 +15,7 @@ facilitator burnout), P2K2 coverage (sessions held / needed of the family's faci
 Equity across kecamatan (``EQUITY``): the weighted p90 - p10 spread of a kecamatan
 indicator and its mean over the worst-off 10% of families (people, for poverty).
 
-WISN (WHO 2010, Workload Indicators of Staffing Need: user's manual), per kecamatan, per year:
+WISN (WHO 2010 user's manual, docs/REFERENCES.md), per kecamatan, per year:
     AWT  = hours_per_month * 12 * (1 - leave_share)                    available working time
     activities with standard times taken from the model's own time budget:
         admin           admin_min * (1 - saving * mean S_tech) / 60 h per family-month
@@ -34,10 +34,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim import params
 from sim.processes import cost
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 # burnout above which a facilitator counts as burned out; compared with the pooled MBI burnout
 # prevalence of 20% (95% CI 13-27%) among social-services workers (J Soc Serv Res 2024,
@@ -54,13 +55,13 @@ REPORTERS: tuple[str, ...] = (
 )
 
 
-def wisn(model: CaseloadModel, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def wisn(model: Model, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Required facilitators and WISN ratio per district."""
     p = model.p
     ps = model.posts
     awt = p["hours_per_month"] * 12.0 * (1.0 - p["leave_share"])
     s_tech = float(ps.s_tech[ps.filled].mean()) if ps.filled.any() else 0.0
-    t_admin = p["admin_min_per_family_month"] / 60.0 * (1.0 - p["digital_skill_admin_saving"] * s_tech) * model.admin_factor
+    t_admin = p["admin_min_per_family_month"] / 60.0 * (1.0 - p["digital_skill_admin_saving"] * s_tech) * model.surface.admin_factor
     t_visit = p["visit_h"] + model.travel_min * p["travel_scale"] / 60.0
     hours = 12.0 * (
         fam_by_d * t_admin
@@ -121,7 +122,7 @@ EQUITY: dict[str, tuple[bool, str]] = {
 }
 
 
-def family_weighted(model: CaseloadModel) -> dict[str, np.ndarray]:
+def family_weighted(model: Model) -> dict[str, np.ndarray]:
     """Per kecamatan, the sums behind the family-weighted indicators (one pass over families).
 
     ``burnout_fam``: sum over families with a facilitator of her burnout; ``assigned``:
@@ -160,7 +161,7 @@ def _share(num: float, den: float) -> float:
     return float(num / den) if den > 0 else 0.0
 
 
-def record(model: CaseloadModel) -> None:
+def record(model: Model) -> None:
     """Append this month's regency row and district rows to the model's tables."""
     p = model.p
     fam = model.families
@@ -191,7 +192,7 @@ def record(model: CaseloadModel) -> None:
     # caseload and staffing
     cl = ps.caseload[f]
     n_fac = int(f.sum())
-    cap = p["ideal_caseload"]
+    cap = params.IDEAL_CASELOAD
     staff_by_d = np.bincount(ps.district[f], minlength=nd).astype(np.float64)
     posts_by_d = np.bincount(ps.district[ps.open], minlength=nd)
     vac_by_d = np.bincount(ps.district[ps.open & ~f], minlength=nd)
@@ -303,7 +304,7 @@ def record(model: CaseloadModel) -> None:
     model.district_frames.append(cols)
 
 
-def district_frame(model: CaseloadModel) -> pd.DataFrame:
+def district_frame(model: Model) -> pd.DataFrame:
     """The district rows recorded so far as one DataFrame (built once, not every month)."""
     frames = model.district_frames
     nd = model.n_districts

@@ -14,11 +14,11 @@ Lines (Rp this month):
                       supervisor_cost_rp_month: the programme's own supervisors APBN
     supervision_apbd  supervisors beyond those, when a lever lowers the ratio
                       (ceil(F / lever ratio) - ceil(F / parameter ratio)) x cost APBD
-    training          costs accrued in ``model.cost_month`` by the phases and
-                      levers before this one: advanced courses (workforce) and
-                      platform courses (training_platform)                      APBN
-    policy_apbd       fixed lever costs charged to the regency
-                      (``model.extra_cost_month``, e.g. a platform's running
+    training          advanced courses (``model.cost_month``, accrued by the
+                      workforce phase) and lever courses (``surface.cost_month``,
+                      training_platform)                                        APBN
+    policy_apbd       recurring lever costs charged to the regency
+                      (``surface.extra_cost_month``, e.g. a platform's running
                       cost charged to Kabupaten Bekasi)                         APBD
     transfers_pkh     PKH families in good standing (compliant) x
                       pkh_transfer_rp_family_year / 12                          APBN
@@ -30,19 +30,19 @@ shown beside it, not in it (cost-effectiveness in analysis.compare uses ``cost``
 Local redistribution moves posts and hires locally at no cost in the model, so it adds
 no line.
 
-Who pays (the funder rules):
+Who pays (the funder rules; sources by their key in docs/REFERENCES.md):
 - PKH facilitators are contract staff of the Ministry of Social Affairs (Kemensos), paid
   from the national budget: the DPR approved Rp1.4 tn for PKH human resources in 2019
-  (detik.com, 6 Dec 2018, "Pelaksana PKH bisa jadi pegawai pemerintah setara PNS"); the
-  honorarium was equalised nationally at Rp3.1m a month in 2023 with Rp500k operational
-  money every four months (RMOL Jateng, 2023). Honoraria and operational money: APBN.
+  (Detik 2018); the honorarium was equalised nationally at Rp3.1m a month in 2023, with
+  Rp500k operational money every four months (RMOL Jateng 2023). Honoraria and
+  operational money: APBN.
 - PKH supervisors (pekerja sosial supervisor) are recruited by Kemensos with the
-  facilitators (877 in the 2017 recruitment, Republika 2017; 408 in 2018, detik.com
-  2018): the programme's own supervision ratio is APBN.
+  facilitators (877 in the 2017 recruitment, Republika 2017; 408 in 2018, Detik 2018):
+  the programme's own supervision ratio (parameter ``supervision_ratio``) is APBN.
 - Advanced courses are given by Kemensos's training centres (BBPPKS Bandung for West
-  Java; Kemensos news 2020, "FDS PKH training"): APBN.
+  Java; Kemensos 2020b, Nuwobalak 2019): APBN.
 - PKH and Sembako/BPNT transfers are central-government social assistance (PKH budget
-  Rp28.7 tn in 2021): APBN.
+  Rp28.7 tn in 2021, Rancak Media 2021; Sembako Rp200k a month, Republika 2020): APBN.
 - Regional top-ups and extra supervision follow Levianto & Warsidi (2025),
   recommendations 4 (a differential incentive for remote or vulnerable areas) and 5
   (local government in redistribution, needs planning, supervision and monitoring).
@@ -57,10 +57,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
-
-#: the programme's own facilitators per supervisor when the parameter set has none (sim.params default)
-PROGRAMME_SUPERVISION_RATIO = 70.0
+    from sim.core import Model
 
 #: cost lines and their funder, in the order of the output columns
 FUNDER: dict[str, str] = {
@@ -82,7 +79,7 @@ def zero_lines() -> dict[str, float]:
     return dict.fromkeys((*LINES, "cost", "apbn", "apbd"), 0.0)
 
 
-def month_lines(model: CaseloadModel) -> dict[str, float]:
+def month_lines(model: Model) -> dict[str, float]:
     """Cost lines of the month (Rp, model units) from the state after the workforce phase."""
     p = model.p
     ps = model.posts
@@ -92,8 +89,9 @@ def month_lines(model: CaseloadModel) -> dict[str, float]:
     base_pay = float(p["incentive_rp_month"])
     pay = float(ps.incentive_rp[f].sum())
     sup_cost = float(p["supervisor_cost_rp_month"])
-    sup_programme = int(np.ceil(n_fac / p.get("supervision_ratio", PROGRAMME_SUPERVISION_RATIO))) if n_fac else 0
-    sup_now = int(np.ceil(n_fac / model.supervision_ratio)) if n_fac else 0
+    lever = model.surface
+    sup_programme = int(np.ceil(n_fac / p["supervision_ratio"])) if n_fac else 0
+    sup_now = int(np.ceil(n_fac / lever.supervision_ratio)) if n_fac else 0
     # a lever may lower the ratio (more supervisors: APBD) or raise it (fewer: the saving is APBN's)
     sup_extra = max(0, sup_now - sup_programme)
     sup_apbn = min(sup_now, sup_programme)
@@ -102,10 +100,10 @@ def month_lines(model: CaseloadModel) -> dict[str, float]:
         "honoraria": n_fac * base_pay,
         "operational": n_fac * float(p["operational_rp_month"]),
         "supervision_apbn": sup_apbn * sup_cost,
-        "training": float(model.cost_month),
+        "training": float(model.cost_month) + float(lever.cost_month),
         "topup": pay - n_fac * base_pay,
         "supervision_apbd": sup_extra * sup_cost,
-        "policy_apbd": float(model.extra_cost_month),
+        "policy_apbd": float(lever.extra_cost_month),
         "transfers_pkh": float((act & fam.pkh & fam.compliant).sum()) * p["pkh_transfer_rp_family_year"] / 12.0,
         "transfers_sembako": float((act & fam.sembako).sum()) * float(p["sembako_transfer_rp_family_month"]),
     }
@@ -115,8 +113,13 @@ def month_lines(model: CaseloadModel) -> dict[str, float]:
     return lines
 
 
-def step(model: CaseloadModel) -> None:
-    """Account this month's cost by line and funder; keep the run's cumulative cost."""
+def step(model: Model) -> None:
+    """Account this month's cost by line and funder; keep the run's cumulative cost.
+
+    Also books the month's lever flows from the lever surface (sim.surface): the courses a
+    lever ran count in the month's ``trained``, their cost in ``training``.
+    """
+    model.trained_month += model.surface.courses_month
     lines = month_lines(model)
     model.cost_lines = lines
     model.cost_month = lines["cost"]
