@@ -10,8 +10,8 @@ interval.
 
 Indicators are read at the end of the run (the last recorded month): states at the last
 month; flows (attrition, visits) over the last 12 months (or all months if fewer);
-graduations and cost cumulated over the run. Counts (graduations) are at regency scale
-(model count / scale); cost columns already are (sim.metrics).
+graduations and cost cumulated over the run. Every count and cost in a regency table is at
+regency scale whatever the run's scale (sim.metrics).
 """
 
 from __future__ import annotations
@@ -176,7 +176,13 @@ def available(columns: Sequence[str]) -> list[Indicator]:
 
 
 def end_values(reg: pd.DataFrame, scale: float = 1.0, indicators: Sequence[Indicator] | None = None) -> dict[str, float]:
-    """End-of-run indicators of one run's regency table (plus ``posts_start`` and ``months``)."""
+    """End-of-run indicators of one run's regency table (plus ``posts_start`` and ``months``).
+
+    Counts are taken to regency scale by dividing by ``scale``, except in tables that hold
+    them at regency scale already (``AT_REGENCY_SCALE``: every table the model writes now).
+    """
+    if AT_REGENCY_SCALE in reg.columns:
+        scale = 1.0
     reg = reg.sort_values("step")
     last = reg.iloc[-1]
     months = reg[reg["step"] > 0]

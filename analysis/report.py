@@ -453,7 +453,7 @@ def build(c: Comparison) -> str:
 
     # 5 cost
     _bar_fig(ctx, "cost_rp_cum", "Cost over the run (facilitator pay, operations, supervision, training, policies)",
-             "Rp billion", 1e9, lambda v: f"{v:,.1f}", extra=" Regency scale (model cost / scale).")
+             "Rp billion", 1e9, lambda v: f"{v:,.1f}", extra=" Regency scale.")
     if "cost_apbn_year" in set(c.table["indicator"]):
         _bar_fig(ctx, "cost_apbn_year", "Yearly cost paid from APBN (Kemensos), last 12 months", "Rp billion a year", 1e9,
                  lambda v: f"{v:,.1f}", extra=" Honoraria, operational money, programme supervisors, courses "
@@ -482,8 +482,9 @@ def build(c: Comparison) -> str:
         )
     scales = sorted({float(v.get("scale", 1.0)) for v in ident.values()}) or [1.0]
     scale_note = ("Model estimate, end of run, mean over replicates. "
-                  + ("" if scales == [1.0] else f"Families, facilitators and vacancy-months shown at regency scale, as whole numbers (model count / scale "
-                                                f"{'/'.join(f'{x:g}' for x in scales)}). ")
+                  + ("" if scales == [1.0] else f"Families and vacancy-months at regency scale, as whole numbers, estimated "
+                                                f"from a sample of families (scale {'/'.join(f'{x:g}' for x in scales)}); "
+                                                "facilitators are never scaled. ")
                   + "Red: caseload above 150, or WISN ratio below 1 (fewer facilitators than the WHO WISN workload "
                     "method says the kecamatan needs; sim.metrics).")
     districts = "".join(district_html(de, n, scale_note, open_=(n == c.baseline)) for n in names)

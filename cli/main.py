@@ -27,8 +27,8 @@ SUMMARY: list[tuple[str, str, str, Callable[[float], str]]] = [
     # (column, label, kind: state|flow, formatter)
     ("poverty_rate_pct", "Poverty rate (%)", "state", lambda v: f"{v:.2f}"),
     ("poor_people", "Poor people", "state", lambda v: f"{v:,.0f}"),
-    ("families", "KPM families enrolled (simulated)", "state", lambda v: f"{v:,.0f}"),
-    ("facilitators", "Facilitators in post (simulated)", "state", lambda v: f"{v:,.0f}"),
+    ("families", "KPM families enrolled (regency scale)", "state", lambda v: f"{v:,.0f}"),
+    ("facilitators", "Facilitators in post", "state", lambda v: f"{v:,.0f}"),
     ("caseload_mean", "Caseload, mean (KPM per facilitator)", "state", lambda v: f"{v:.0f}"),
     ("caseload_p95", "Caseload, 95th percentile", "state", lambda v: f"{v:.0f}"),
     ("share_fac_over_cap", "Facilitators above 1:150 (%)", "state", lambda v: f"{100 * v:.1f}"),
@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a scenario file, a name in scenarios/ (e.g. baseline), or a profile (paper-2023, official)")
     r.add_argument("--months", type=int, default=None, help="months to simulate (default: the scenario's, 36)")
     r.add_argument("--seed", type=int, default=20210101, help="random seed, recorded in every output (default 20210101)")
-    r.add_argument("--scale", type=float, default=None, help="share of the families and facilitators to simulate (default: the scenario's, 1.0)")
+    r.add_argument("--scale", type=float, default=None, help="share of the families to simulate, each standing for 1/scale families; facilitators are never scaled (default: the scenario's, 1.0)")
     r.add_argument("--out", default=None, help="output folder (default results/SCENARIO)")
     r.set_defaults(func=cmd_run)
 

@@ -28,6 +28,7 @@ class Model(Protocol):
     p: dict[str, Any]
     streams: Streams
     scale: float
+    family_weight: float  # families each simulated family stands for (1 / scale)
     month: int
     year: int
     profile_name: str

@@ -3,9 +3,11 @@
 ``record(model)`` appends one regency row and one row per kecamatan. Every row carries its
 ``date`` (the first day of the month after the simulated month: the state at that date,
 so the row dated 2022-04-01 is the state after March 2022, BPS's survey month) and its step.
-People counts (population, poor people, KPM persons) and cost are reported at full
-regency scale (model counts / scale); counts of agents and events (families, facilitators,
-quits, graduations, entries, exits) are in simulated units, with the run's ``scale`` beside them.
+Every count is at regency scale, whatever the run's ``scale`` (docs/ODD.md 2.5): facilitators,
+posts, vacancies, hires, quits and cost are never scaled; counts of families and family
+events (families, graduations, entries, exits, unassigned families) and people counts are
+simulated counts x ``family_weight`` (= 1 / scale), so at a scale other than 1 they are
+estimates; the simulated family count is the one column ``families_simulated``.
 Cost is accounted by its own phase (sim.processes.cost, by line and funder); ``record``
 only copies ``model.cost_lines`` into the row.
 
@@ -168,6 +170,7 @@ def record(model: Model) -> None:
     ps = model.posts
     nd = model.n_districts
     s = model.scale
+    w = model.family_weight
     model.refresh_caseload()
     hh = p["household_size"]
     act = fam.active
@@ -198,7 +201,7 @@ def record(model: Model) -> None:
     vac_by_d = np.bincount(ps.district[ps.open & ~f], minlength=nd)
     over_by_d = np.bincount(ps.district[f & (ps.caseload > cap)], minlength=nd)
     burn_by_d = np.bincount(ps.district[f], weights=ps.burnout[f], minlength=nd)
-    required, ratio = wisn(model, fam_by_d, staff_by_d)
+    required, ratio = wisn(model, fam_by_d * w, staff_by_d)  # families at regency scale
 
     # families' contact and behaviour (stale rows of departed families weigh 0)
     visits_by_d = np.bincount(fam.district, weights=fam.visits * act, minlength=nd)
@@ -223,8 +226,9 @@ def record(model: Model) -> None:
         "step": model.steps,
         "profile": model.profile_name,
         "scale": s,
-        "families": n_fam,
-        "kpm_persons": n_fam * hh / s,
+        "families": n_fam * w,
+        "families_simulated": n_fam,
+        "kpm_persons": n_fam * hh * w,
         "population": pop / s,
         "poor_people": float(poor_by_d.sum()) / s,
         "poverty_rate_pct": 100.0 * _share(float(poor_by_d.sum()), pop),
@@ -232,7 +236,7 @@ def record(model: Model) -> None:
         "facilitators": n_fac,
         "posts": int(ps.open.sum()),
         "vacancies": int((ps.open & ~f).sum()),
-        "unassigned_families": int(fam_by_d.sum() - assigned_by_d.sum()),
+        "unassigned_families": float(fam_by_d.sum() - assigned_by_d.sum()) * w,
         "caseload_mean": float(cl.mean()) if n_fac else 0.0,
         "caseload_p95": float(np.percentile(cl, 95)) if n_fac else 0.0,
         "caseload_max": int(cl.max()) if n_fac else 0,
@@ -259,15 +263,15 @@ def record(model: Model) -> None:
         "attrition_pct_year": 100.0 * _share(12.0 * model.quits_month, n_fac),
         "compliance_rate": _share(int(comp_by_d.sum()), int(pkh_by_d.sum())),
         "behaviour_mean": _share(float(beh_by_d.sum()), n_fam),
-        "graduations": model.graduations_month,
-        "graduations_cum": model.graduations_cum,
-        "exits": model.exits_month,
-        "entries": model.entries_month,
-        "cost_rp_month": lines["cost"] / s,
-        "cost_rp_cum": model.cost_cum / s,
-        "cost_per_graduation_rp": (model.cost_cum / model.graduations_cum) if model.graduations_cum else float("nan"),
-        **{f"cost_{k}_rp_month": lines[k] / s for k in (*cost.FUNDER, "apbn", "apbd")},
-        **{f"{k}_rp_month": lines[k] / s for k in cost.TRANSFERS},
+        "graduations": model.graduations_month * w,
+        "graduations_cum": model.graduations_cum * w,
+        "exits": model.exits_month * w,
+        "entries": model.entries_month * w,
+        "cost_rp_month": lines["cost"],
+        "cost_rp_cum": model.cost_cum,
+        "cost_per_graduation_rp": (model.cost_cum / (model.graduations_cum * w)) if model.graduations_cum else float("nan"),
+        **{f"cost_{k}_rp_month": lines[k] for k in (*cost.FUNDER, "apbn", "apbd")},
+        **{f"{k}_rp_month": lines[k] for k in cost.TRANSFERS},
         "wisn_required": float(required.sum()),
         "wisn_ratio": _share(n_fac, float(required.sum())),
     }
@@ -277,22 +281,22 @@ def record(model: Model) -> None:
     with np.errstate(invalid="ignore", divide="ignore"):
         cols = {
             "step": np.full(nd, model.steps),
-            "families": fam_by_d.astype(np.int64),
+            "families": fam_by_d * w,
             "population": model.population / s,
             "poor_people": poor_by_d / s,
             "poverty_rate_pct": 100.0 * poor_by_d / model.population,
             "facilitators": staff_by_d.astype(np.int64),
             "posts": posts_by_d,
             "vacancies": vac_by_d,
-            "caseload_mean": np.where(staff_by_d > 0, assigned_by_d / np.maximum(staff_by_d, 1), np.nan),
+            "caseload_mean": np.where(staff_by_d > 0, assigned_by_d * w / np.maximum(staff_by_d, 1), np.nan),
             "share_fac_over_cap": np.where(staff_by_d > 0, over_by_d / np.maximum(staff_by_d, 1), 0.0),
-            "unassigned_families": fam_by_d.astype(np.int64) - assigned_by_d,
+            "unassigned_families": (fam_by_d - assigned_by_d) * w,
             "visits_per_family": np.where(fam_by_d > 0, visits_by_d / np.maximum(fam_by_d, 1), 0.0),
             "share_unvisited_3m": np.where(fam_by_d > 0, unvisited_by_d / np.maximum(fam_by_d, 1), 0.0),
             "burnout_mean": np.where(staff_by_d > 0, burn_by_d / np.maximum(staff_by_d, 1), np.nan),
             "compliance_rate": np.where(pkh_by_d > 0, comp_by_d / np.maximum(pkh_by_d, 1), np.nan),
             "behaviour_mean": np.where(fam_by_d > 0, beh_by_d / np.maximum(fam_by_d, 1), np.nan),
-            "graduations": np.bincount(model.graduated_districts, minlength=nd) if model.steps else np.zeros(nd, np.int64),
+            "graduations": (np.bincount(model.graduated_districts, minlength=nd) if model.steps else np.zeros(nd)) * w,
             "wisn_required": required,
             "wisn_ratio": ratio,
             "wisn_shortage": required - staff_by_d,

@@ -28,7 +28,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import invariants, metrics, params
+from sim import invariants, metrics, params, warmup
 from sim.agents import Facilitator, Family
 from sim.invariants import InvariantError as InvariantError  # re-exported
 from sim.processes import PHASES, cost, families, staffing, timebudget, visits, workforce
@@ -99,7 +99,8 @@ class CaseloadModel(mesa.Model):
 
     Args:
         profile: data profile, ``"paper-2023"`` (the paper's picture, default) or ``"official"``.
-        scale: share of the full population of families and facilitators to simulate (0.05 <= scale <= 2).
+        scale: share of the KPM families to simulate (0.05 <= scale <= 2); each simulated family
+            stands for ``family_weight`` = 1 / scale families. Facilitators are never scaled.
         start: first simulated month, ``"YYYY-MM"`` (default January 2021).
         policies: policy levers (sim.policies) switched on, with their settings; none by default.
         check_invariants: check conservation and bounds after every step (tests).
@@ -132,9 +133,11 @@ class CaseloadModel(mesa.Model):
         self.p: dict[str, Any] = params.validate(overrides)
         self.overrides = dict(overrides)
         self.scale = params.check_structural("scale", scale)
+        #: families each simulated family stands for (docs/ODD.md 2.5)
+        self.family_weight = 1.0 / self.scale
         self.start = Month.parse(start)
         self.profile_name = profile
-        self.profile: Profile = load_profile(profile, scale=self.scale)
+        self.profile: Profile = load_profile(profile, scale=self.scale, household_size=self.p["household_size"])
         self.check = bool(check_invariants)
         self.policies: list[Policy] = list(policies or [])
         # not next to cost or record: a lever's cost must be booked by the cost phase, after it
@@ -169,8 +172,14 @@ class CaseloadModel(mesa.Model):
         self.family_agents: list[Family | None] = []
         self.facilitator_agents: list[Facilitator | None] = []
         self.changed_districts: set[int] = set()
+        # a steady start (sim.warmup, docs/ODD.md 5.4), before any policy is set up, so every
+        # scenario of a replicate starts from the same state: the workforce is warmed up
+        # first (families are then shared over the posts filled at the end of it)
+        self.families = FamilyState(0)
         self._init_posts()
+        warmup.warm_up_workforce(self)
         self._init_families()
+        warmup.warm_up_families(self)
         self._init_poverty()
         self.cost_cum = 0.0
         self.graduations_cum = 0
@@ -180,7 +189,8 @@ class CaseloadModel(mesa.Model):
         self.district_frames: list[dict[str, np.ndarray]] = []
         for pol in self.policies:
             pol.setup(self)
-        self._spin_up_workforce()
+        self._counters()
+        timebudget.step(self)
         self.month = self.start.month
         self.year = self.start.year
         metrics.record(self)
@@ -199,7 +209,12 @@ class CaseloadModel(mesa.Model):
         self.pkh_ratio = p["pkh_transfer_rp_family_year"] / 12.0 / hh / line
         self.sembako_ratio = p["sembako_transfer_rp_family_month"] / hh / line
         self.natural_exit_prob = 1.0 - (1.0 - p["natural_exit_rate_year"]) ** (1.0 / 12.0)
-        self.pop_growth_month = (1.0 + p["population_growth_year"]) ** (1.0 / 12.0)
+        # the data profile says how its population grows (paper-2023: held constant, as the
+        # paper's population note says; official: BPS-implied); an explicit override wins
+        growth = self.overrides.get("population_growth_year", self.profile.population_growth_year)
+        self.population_growth_year = float(growth)
+        self.p["population_growth_year"] = self.population_growth_year  # the value used, for manifests
+        self.pop_growth_month = (1.0 + self.population_growth_year) ** (1.0 / 12.0)
         self.nonkpm_trend_month = float(np.exp(p["nonkpm_poor_trend_year"] / 12.0))
 
     @property
@@ -244,6 +259,7 @@ class CaseloadModel(mesa.Model):
         ps.contract_month[rows] = rng.integers(1, 13, n)
         ps.filled[rows] = True
         ps.incentive_rp[rows] = self.incentive_for(ps.district[rows])
+        workforce.draw_traits(self, rows, rng)
         self.facilitator_agents = [None] * ps.capacity
         self.create_facilitators(rows)
 
@@ -280,7 +296,8 @@ class CaseloadModel(mesa.Model):
         fam.compliant[rows] = rng.random(n) < p["compliance_base"]
         fam.months_since_visit[rows] = rng.integers(0, 7, n) if initial else 3
         fam.rapport[rows] = rng.uniform(0.3, 0.8, n) if initial else 0.0
-        fam.shock[rows] = 0.0
+        # shocks from their stationary law, not 0 (sim.warmup)
+        fam.shock[rows] = warmup.stationary_shock(p, rng, n)
         fam.visits[rows] = 0
         fam.entered_step[rows] = self.steps
         z = rng.standard_normal(n)
@@ -288,16 +305,18 @@ class CaseloadModel(mesa.Model):
         if initial:
             # location so that the initial share of poor KPM matches the profile (see ODD 5)
             t = families.transfers(self, rows)
-            c = np.log(np.clip(1.0 - t, 1e-6, None)) - sd * z
+            c = np.log(np.clip(1.0 - t, 1e-6, None)) - sd * z - fam.shock[rows]
             self.initial_kpm_poor_share = self._initial_poor_share()
             self.welfare_location = float(np.quantile(c, 1.0 - self.initial_kpm_poor_share))
         fam.log_perm[rows] = self.welfare_location + sd * z
-        fam.welfare[rows] = np.exp(fam.log_perm[rows]) + families.transfers(self, rows)
+        t = families.transfers(self, rows)
+        fam.welfare[rows] = np.exp(fam.log_perm[rows] + fam.shock[rows]) + t
         fam.poor[rows] = fam.welfare[rows] < 1.0
-        # families already above the graduation line have been so for a random part of the
-        # qualifying period (otherwise they would all graduate in the same month)
-        above = fam.welfare[rows] >= p["graduation_threshold"]
-        fam.months_above[rows] = np.where(above, rng.integers(0, p["graduation_months"], n), 0)
+        # months above the graduation line from a shock history drawn backwards (sim.warmup;
+        # for the initial families the warm-up draws them, after it has set their consumption)
+        if not initial:
+            fam.months_above[rows] = warmup.months_above_from_history(
+                p, fam.log_perm[rows].astype(np.float64), fam.shock[rows], t.astype(np.float64), rng)
 
     def _initial_poor_share(self) -> float:
         pr = self.profile
@@ -315,18 +334,6 @@ class CaseloadModel(mesa.Model):
     def _kpm_poor_by_district(self) -> np.ndarray:
         fam = self.families
         return np.bincount(fam.district[fam.poor], minlength=self.n_districts) * self.p["household_size"]
-
-    def _spin_up_workforce(self) -> None:
-        """Start burnout and motivation at their steady state under the initial load (24 months)."""
-        timebudget.step(self)
-        ps = self.posts
-        pay_ratio = ps.incentive_rp / self.p["reference_pay_rp_month"]
-        ps.motivation[:] = np.where(ps.filled, workforce.motivation_target(self, pay_ratio), 0.0)
-        b = np.zeros(ps.capacity)
-        for _ in range(24):
-            b = workforce.burnout_next(self, b)
-        ps.burnout[:] = np.where(ps.filled, b, 0.0)
-        timebudget.step(self)
 
     # ------------------------------------------------------------------ agents
     def create_facilitators(self, posts_idx: Iterable[int]) -> None:
@@ -435,10 +442,11 @@ class CaseloadModel(mesa.Model):
             fam.fac[mine] = order[np.arange(mine.size) % order.size]
 
     def refresh_caseload(self) -> None:
-        """Recount every post's caseload from the families' assignments."""
+        """Recount every post's caseload (regency scale) from the families' assignments."""
         fam = self.families
         assigned = fam.active & (fam.fac >= 0)
-        self.posts.caseload[:] = np.bincount(fam.fac[assigned], minlength=self.posts.capacity)[: self.posts.capacity]
+        n = np.bincount(fam.fac[assigned], minlength=self.posts.capacity)[: self.posts.capacity]
+        self.posts.caseload[:] = n * self.family_weight
 
     # ------------------------------------------------------------------ time
     @property

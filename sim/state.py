@@ -106,8 +106,11 @@ class PostState(Columns):
     local: Bool
     contract_month: I8            # calendar month (1-12) of the yearly contract review
     incentive_rp: F64             # monthly pay of this post (regional differentials change it)
+    susceptibility: F64           # the holder's burnout susceptibility (multiplier, mean 1)
+    overload_threshold: F64       # the holder's load ratio where overload starts
+    recovery_mult: F64            # the holder's recovery time multiplier (mean 1)
     # per-month scratch, written by the time budget and visits phases
-    caseload: I32
+    caseload: F64                 # families carried, at regency scale (simulated x family_weight)
     hours_avail: F64
     hours_admin: F64
     hours_groups: F64

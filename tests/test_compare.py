@@ -73,6 +73,10 @@ def test_end_values_states_flows_and_counts() -> None:
     assert v["vacancy_months"] == pytest.approx(24 * 3 / 0.5)  # summed over months 1-24, regency scale
     assert v["posts"] == 20 and v["posts_start"] == 20
     assert v["visits_cum"] == pytest.approx((12 * 0.1 + 12 * 0.5) * 100 / 0.5)  # visits/family x families, regency
+    # a table the model writes now holds every count at regency scale already: no division
+    reg["families_simulated"] = 50
+    v = compare.end_values(reg, scale=0.5)
+    assert v["graduations_cum"] == 240.0 and v["vacancy_months"] == 24 * 3 and v["posts"] == 10
 
 
 def test_identical_scenario_has_exactly_zero_paired_difference(bdir: Path) -> None:

@@ -38,11 +38,11 @@ def test_cost_has_its_own_phase_and_record_only_records() -> None:
     # baseline: the national honorarium, the programme's supervisors and courses only: nothing for APBD
     assert r["cost_apbd_rp_month"] == 0.0
     fac = r["facilitators"]
-    assert r["cost_honoraria_rp_month"] == pytest.approx(fac * m.p["incentive_rp_month"] / m.scale)
+    assert r["cost_honoraria_rp_month"] == pytest.approx(fac * m.p["incentive_rp_month"])  # facilitators: never scaled
     assert m.regency_table().iloc[0]["cost_rp_month"] == 0.0  # the initial state costs nothing
     # transfers: PKH to compliant PKH families, Sembako to Sembako families (APBN), outside the facilitation cost
     fam = m.families
-    pkh = (fam.active & fam.pkh & fam.compliant).sum() * m.p["pkh_transfer_rp_family_year"] / 12 / m.scale
+    pkh = (fam.active & fam.pkh & fam.compliant).sum() * m.family_weight * m.p["pkh_transfer_rp_family_year"] / 12
     assert r["transfers_pkh_rp_month"] == pytest.approx(pkh)
     assert r["cost_rp_month"] < r["transfers_pkh_rp_month"] + r["transfers_sembako_rp_month"]
 
@@ -54,10 +54,10 @@ def test_regional_top_up_and_extra_supervision_are_paid_by_the_regency() -> None
     r = m.regency_table().iloc[1]
     ps = m.posts
     f = ps.filled
-    top = float((ps.incentive_rp[f] - m.p["incentive_rp_month"]).sum()) / m.scale
+    top = float((ps.incentive_rp[f] - m.p["incentive_rp_month"]).sum())
     assert top > 0 and r["cost_topup_rp_month"] == pytest.approx(top)
     n = int(f.sum())
-    extra = (math.ceil(n / 20) - math.ceil(n / m.p["supervision_ratio"])) * m.p["supervisor_cost_rp_month"] / m.scale
+    extra = (math.ceil(n / 20) - math.ceil(n / m.p["supervision_ratio"])) * m.p["supervisor_cost_rp_month"]
     assert extra > 0 and r["cost_supervision_apbd_rp_month"] == pytest.approx(extra)
     assert r["cost_apbd_rp_month"] == pytest.approx(top + extra)
 
@@ -86,8 +86,9 @@ def test_family_weighted_burnout_is_the_caseload_weighted_mean_of_facilitator_bu
 
 
 def test_no_contact_shares_are_one_when_no_family_can_be_visited() -> None:
-    m = CaseloadModel(scale=0.1, rng=2, recruitment_lag_months=36)
-    m.vacate_posts(np.flatnonzero(m.posts.filled))  # nobody left to visit anyone, and no hire within the run
+    m = CaseloadModel(scale=0.1, rng=2)
+    m.vacate_posts(np.flatnonzero(m.posts.filled))  # nobody left to visit anyone ...
+    m.posts.refill_step[:] = -1  # ... and no post is refilled (posts vacant at the start included)
     for _ in range(7):
         m.step()
     fam = m.families

@@ -1,9 +1,10 @@
 """Helpers shared by the lever modules: district masks, scaled quotas, counts, post costs.
 
 Counts a scenario gives for the whole regency (posts a month, moves a round, Rp a year)
-are scaled to the simulated population by ``model.scale``. A fractional quota is carried
-over from month to month (``Quota``), so a run at scale 0.1 opens, on average, a tenth of
-the posts a full-scale run opens, without drawing random numbers.
+are for the whole regency: posts and budgets are never scaled (facilitators are not, whatever
+the run's ``scale``; docs/ODD.md 2.5), and family counts are at regency scale
+(``families_by_district``). A fractional quota is carried over from month to month
+(``Quota``) without drawing random numbers.
 """
 
 from __future__ import annotations
@@ -61,9 +62,9 @@ class Quota:
 
 
 def families_by_district(model: CaseloadModel) -> np.ndarray:
-    """Active families per district."""
+    """Active families per district, at regency scale (simulated families x family_weight)."""
     fam = model.families
-    return np.bincount(fam.district[fam.active], minlength=model.n_districts).astype(np.float64)
+    return np.bincount(fam.district[fam.active], minlength=model.n_districts) * model.family_weight
 
 
 def posts_by_district(model: CaseloadModel, filled_only: bool = False) -> np.ndarray:

@@ -50,8 +50,8 @@ class TrainingPlatform(Lever):
     modules: list[str]
 
     def setup(self, model: CaseloadModel) -> None:
-        """Charge the platform's running cost to every month (scaled to the run)."""
-        model.surface.extra_cost_month += self.fixed_cost_rp_year / 12.0 * model.scale
+        """Charge the platform's running cost to every month (whole regency)."""
+        model.surface.extra_cost_month += self.fixed_cost_rp_year / 12.0
 
     def apply(self, model: CaseloadModel) -> None:
         """Run the month's platform courses: who takes one, skill gains by module, refresher, cost."""

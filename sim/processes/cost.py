@@ -1,8 +1,9 @@
 """Phase 6, cost: what the month cost, line by line, and who pays each line (APBN or APBD).
 
 Runs after the workforce phase and the levers that act after it, before ``record`` (which
-only records what this phase leaves in ``model.cost_lines``). Amounts are in Rp at the
-run's scale (model units); sim.metrics divides them by ``scale``.
+only records what this phase leaves in ``model.cost_lines``). Amounts are in Rp at regency
+scale: facilitators are never scaled, and families (transfers) count ``family_weight``
+each (docs/ODD.md 2.5).
 
 Lines (Rp this month):
 
@@ -80,7 +81,7 @@ def zero_lines() -> dict[str, float]:
 
 
 def month_lines(model: Model) -> dict[str, float]:
-    """Cost lines of the month (Rp, model units) from the state after the workforce phase."""
+    """Cost lines of the month (Rp, regency scale) from the state after the workforce phase."""
     p = model.p
     ps = model.posts
     fam = model.families
@@ -96,6 +97,7 @@ def month_lines(model: Model) -> dict[str, float]:
     sup_extra = max(0, sup_now - sup_programme)
     sup_apbn = min(sup_now, sup_programme)
     act = fam.active
+    w = model.family_weight
     lines = {
         "honoraria": n_fac * base_pay,
         "operational": n_fac * float(p["operational_rp_month"]),
@@ -104,8 +106,8 @@ def month_lines(model: Model) -> dict[str, float]:
         "topup": pay - n_fac * base_pay,
         "supervision_apbd": sup_extra * sup_cost,
         "policy_apbd": float(lever.extra_cost_month),
-        "transfers_pkh": float((act & fam.pkh & fam.compliant).sum()) * p["pkh_transfer_rp_family_year"] / 12.0,
-        "transfers_sembako": float((act & fam.sembako).sum()) * float(p["sembako_transfer_rp_family_month"]),
+        "transfers_pkh": float((act & fam.pkh & fam.compliant).sum()) * w * p["pkh_transfer_rp_family_year"] / 12.0,
+        "transfers_sembako": float((act & fam.sembako).sum()) * w * float(p["sembako_transfer_rp_family_month"]),
     }
     lines["apbn"] = sum(v for k, v in lines.items() if FUNDER.get(k) == "APBN")
     lines["apbd"] = sum(v for k, v in lines.items() if FUNDER.get(k) == "APBD")

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.processes import workforce
+
 if TYPE_CHECKING:
     from sim.core import Model
 
@@ -43,6 +45,7 @@ def hire(model: Model, posts_idx: np.ndarray, skill: float) -> None:
     ps.local[posts_idx] = draws[:, 2] < model.surface.local_hiring_share
     ps.contract_month[posts_idx] = model.month
     ps.incentive_rp[posts_idx] = model.incentive_for(ps.district[posts_idx])
+    workforce.draw_traits(model, posts_idx, rng)
     model.hires_month += n
     model.create_facilitators(posts_idx)
     model.changed_districts.update(int(d) for d in np.unique(ps.district[posts_idx]))
