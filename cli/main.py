@@ -39,7 +39,7 @@ SUMMARY: list[tuple[str, str, str, Callable[[float], str]]] = [
     ("share_unvisited_3m", "Families unvisited 3+ months (%)", "state", lambda v: f"{100 * v:.1f}"),
     ("share_unvisited_6m", "Families unvisited 6+ months (%)", "state", lambda v: f"{100 * v:.1f}"),
     ("burnout_family_mean", "Burnout of a family's facilitator (0-1)", "state", lambda v: f"{v:.3f}"),
-    ("graduations", "Graduations per month (simulated)", "flow", lambda v: f"{v:,.0f}"),
+    ("graduations", "Graduations per month (regency scale)", "flow", lambda v: f"{v:,.0f}"),
     ("cost_rp_month", "Cost (Rp per month)", "flow", lambda v: f"{v:,.0f}"),
     ("cost_apbn_rp_month", "  of which APBN, Kemensos (Rp per month)", "flow", lambda v: f"{v:,.0f}"),
     ("cost_apbd_rp_month", "  of which APBD, the regency (Rp per month)", "flow", lambda v: f"{v:,.0f}"),
