@@ -23,7 +23,7 @@ find-python = $(shell \
     "$$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo "$$c"; break; }; \
   done)
 
-.PHONY: run baseline test test-slow lint bench bench-batch clean setup
+.PHONY: run baseline test test-slow lint bench bench-batch bench-ui clean setup
 
 setup: $(STAMP)
 
@@ -63,6 +63,9 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
+
+bench-ui: $(STAMP)
+	$(PY) benchmarks/bench_ui.py
 
 bench-batch: $(STAMP)
 	$(PY) benchmarks/bench_batch.py

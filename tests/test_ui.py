@@ -292,6 +292,8 @@ def test_compare_page_runs_and_cancels(session: VirtualKernelContext) -> None:
     time.sleep(1.0)
     compare.cancel()
     assert not job.running() and not job.out.exists() and compare.status.value == "cancelled"
+    time.sleep(1.0)  # the page's polling thread notices the cancel and ends
+    rc.close()
 
 
 @pytest.mark.slow
@@ -320,3 +322,32 @@ def test_full_scale_month_step_server_time(session: VirtualKernelContext, monkey
           f"wall-clock median {statistics.median(wall):.1f} ms (model step alone "
           f"{statistics.median(state.run.value.step_ms[1:]):.1f} ms wall)")
     assert statistics.median(cpu) <= 100, cpu
+
+
+def test_play_runs_months_in_a_thread_until_pause(session: VirtualKernelContext) -> None:
+    from ui.explore import Explore
+
+    _box, rc = solara.render(Explore(), handle_error=False)
+    state.speed.set(20.0)
+    _btn(rc, "caseload-play").click()
+    deadline = time.time() + 30
+    while state.run.value.month < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    assert state.run.value.month >= 3
+    _btn(rc, "caseload-pause").click()
+    time.sleep(0.5)
+    stopped = state.run.value.month
+    time.sleep(0.6)
+    assert state.run.value.month == stopped
+    assert _month(rc).startswith(f"Month {stopped} of 36")
+    rc.close()
+
+
+def test_closing_a_session_cancels_its_comparison(session: VirtualKernelContext) -> None:
+    from ui import compare
+
+    compare.start(["baseline", "cap-150"], 40, 120, 0.5, 1)
+    job = compare.job_ref.value
+    assert job is not None and job.running()
+    compare._cancel_on_close()()  # what solara calls when the session's kernel is closed
+    assert not job.running() and not job.out.exists()

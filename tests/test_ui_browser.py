@@ -169,6 +169,35 @@ def test_every_page_loads_offline_with_screenshots(session: Session) -> None:
     assert session.month().startswith("Month 3 of 36")  # the session's model survived the page changes
 
 
+def _square_geojson() -> bytes:
+    """Kecamatan polygons made up for the test: a small square around each centroid."""
+    import json
+
+    from ui.geo import kecamatan
+
+    feats = []
+    for k in kecamatan():
+        d = 0.01
+        ring = [[k.lng - d, k.lat - d], [k.lng + d, k.lat - d], [k.lng + d, k.lat + d], [k.lng - d, k.lat + d],
+                [k.lng - d, k.lat - d]]
+        feats.append({"type": "Feature", "properties": {"code": k.code}, "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    return json.dumps({"type": "FeatureCollection", "features": feats}).encode()
+
+
+def test_districts_uploaded_polygons_and_bad_geojson(session: Session) -> None:
+    page = session.open()
+    session.nav("districts")
+    page.wait_for_selector(".caseload-map canvas")
+    upload = ".caseload-map .caseload-upload-input"
+    page.set_input_files(upload, files=[{"name": "bad.geojson", "mimeType": "application/json", "buffer": b"{"}])
+    page.wait_for_selector(".caseload-message:has-text('not valid GeoJSON')")
+    page.set_input_files(upload, files=[{"name": "squares.geojson", "mimeType": "application/json",
+                                         "buffer": _square_geojson()}])
+    page.wait_for_selector("text=Kecamatan boundaries from squares.geojson")
+    page.wait_for_selector(".caseload-map canvas")
+    assert page.locator(".caseload-message").count() == 0
+
+
 def test_change_input_reset_step_and_chart_change(session: Session) -> None:
     page = session.open()
     session.step(2)
@@ -326,6 +355,8 @@ def test_ten_concurrent_sessions_no_cross_talk_bounded_memory(server: dict[str, 
                 with contextlib.suppress(Exception):
                     s.close()
         time.sleep(8)  # closed sessions are culled after 3 s (SOLARA_KERNEL_CULL_TIMEOUT)
+    print(f"server RSS over the warm baseline of {base:.0f} MB: 10 sessions {peaks[0]:.0f} MB; "
+          f"10 more after those closed {peaks[1]:.0f} MB")
     # 10 sessions at scale 0.1 cost tens of MB; a second wave after the first closed reuses that memory
     assert peaks[0] < 600, peaks
     assert peaks[1] < peaks[0] + 150, peaks

@@ -126,7 +126,7 @@ def tile_map(values: dict[str, float | None], layout: dict[str, tuple[int, int]]
         v = values.get(code)
         short = names.get(code, code)
         data.append({"value": [c, rows - 1 - r, clean(v)], "name": short, "code": code,
-                     "label": {"show": True, "formatter": short.replace(" ", "\n"), "fontSize": 10},
+                     "label": {"show": True, "formatter": short.replace(" ", "\n"), "fontSize": 10, "lineHeight": 13},
                      "itemStyle": {"borderColor": "#000" if code == selected else "#fff",
                                    "borderWidth": 3 if code == selected else 1}})
     return {

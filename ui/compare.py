@@ -25,6 +25,7 @@ from ui.files import csv_bytes
 from ui.i18n import indicator_label
 from ui.jobs import CompareJob
 from ui.session import SCALES, scenario_names
+from ui.widgets import Heading
 
 t = state.t
 
@@ -181,11 +182,13 @@ def Results(c: Any) -> None:
                                                              "profile", "scale", "sample")
             and pd.api.types.is_numeric_dtype(c.regency[col])]
     col = column if column in cols else cols[0]
-    solara.Select(t("indicator"), value=col, values=cols, on_value=set_column)
+    by_label = {indicator_label(x, lang): x for x in cols}
+    solara.Select(t("indicator"), value=indicator_label(col, lang), values=list(by_label),
+                  on_value=lambda v: set_column(by_label.get(v, col)))
     traj = solara.use_memo(lambda: report.trajectories(c.regency, col), [c, col])
     with solara.Div(classes=["caseload-bands"]):
         solara.FigureEcharts(option=charts.band_chart(traj, col, c.scenarios, lang), attributes={"style": "height: 360px;"})
-    solara.Markdown(f"### {t('compare.diffs', base=c.baseline)}")
+    Heading(f"{t('compare.diffs', base=c.baseline)}", 3)
     solara.DataFrame(diff_table(c, lang), items_per_page=50)
     with solara.Row():
         solara.FileDownload(lambda: csv_bytes(c.table), "comparison.csv", label=t("dl.compare_csv"))
@@ -206,7 +209,7 @@ def Compare() -> None:
     st = status.value
     solara.use_thread(lambda stop: poll(job, stop) if job is not None else None, dependencies=[job],
                       intrusive_cancel=False)
-    solara.Markdown(f"## {t('compare.heading')}")
+    Heading(f"{t('compare.heading')}", 2)
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
         solara.SelectMultiple(t("compare.scenarios"), values=[n for n in chosen if n in names_all], all_values=names_all,
                               on_value=set_chosen, style={"min-width": "320px"}, classes=["caseload-compare-scenarios"])

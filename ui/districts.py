@@ -10,6 +10,7 @@ Explore model at its current month, a model estimate.
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -23,7 +24,7 @@ from ui.files import display_name
 from ui.geo import MAX_GEOJSON_BYTES, GeoError, boundaries_from_env, kecamatan, parse_geojson, tile_layout
 from ui.i18n import indicator_label
 from ui.session import ExploreRun
-from ui.widgets import FileUpload
+from ui.widgets import FileUpload, Heading
 
 t = state.t
 TABLE_COLUMNS = ("district", "families", "facilitators", "vacancies", "caseload_mean", "share_fac_over_cap",
@@ -79,7 +80,9 @@ def family_facts(f: Any) -> dict[str, Any]:
 
 
 def _facts_table(facts: dict[str, Any]) -> None:
-    solara.Markdown("\n".join(["| | |", "|---|---|", *[f"| {k} | {v} |" for k, v in facts.items()]]))
+    rows = "".join(f"<tr><th style='text-align:left;padding-right:12px'>{html.escape(str(k))}</th>"
+                   f"<td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
+    solara.HTML(tag="table", unsafe_innerHTML=rows, classes=["caseload-facts"])
 
 
 @solara.component
@@ -88,26 +91,28 @@ def DrillDown(run: ExploreRun, code: str) -> None:
     state.tick.use_value()
     fac_id, set_fac_id = solara.use_state(cast_none())
     fam_id, set_fam_id = solara.use_state(cast_none())
-    names = {k.code: k.name for k in kecamatan()}
-    solara.Markdown(f"### {t('drill.district', name=names.get(code, code))}")
-    facs = facilitators_in(run.model, code)
-    if not facs:
-        solara.Text(t("drill.none"))
-        return
-    labels = {f"#{a.unique_id} ({a.caseload} KPM)": a for a in facs[:MAX_LISTED]}
-    keys = list(labels)
-    chosen = fac_id if fac_id in keys else keys[0]
-    solara.Select(t("drill.facilitator"), value=chosen, values=keys, on_value=set_fac_id)
-    fac = labels[chosen]
-    _facts_table(facilitator_facts(fac))
-    fams = families_of(run.model, fac.post)
-    if not fams:
-        return
-    flabels = {f"#{f.unique_id}": f for f in fams}
-    fkeys = list(flabels)
-    fchosen = fam_id if fam_id in fkeys else fkeys[0]
-    solara.Select(t("drill.family"), value=fchosen, values=fkeys, on_value=set_fam_id)
-    _facts_table(family_facts(flabels[fchosen]))
+    with run.lock:  # a Play thread may be stepping the model
+        names = {k.code: k.name for k in kecamatan()}
+        Heading(f"{t('drill.district', name=names.get(code, code))}", 3)
+        solara.Text(t("model_estimate") + f", {run.date}", style={"font-size": "85%"})
+        facs = facilitators_in(run.model, code)
+        if not facs:
+            solara.Text(t("drill.none"))
+            return
+        labels = {f"#{a.unique_id}": a for a in facs[:MAX_LISTED]}  # by id: a step keeps the choice
+        keys = list(labels)
+        chosen = fac_id if fac_id in keys else keys[0]
+        solara.Select(t("drill.facilitator"), value=chosen, values=keys, on_value=set_fac_id)
+        fac = labels[chosen]
+        _facts_table(facilitator_facts(fac))
+        fams = families_of(run.model, fac.post)
+        if not fams:
+            return
+        flabels = {f"#{f.unique_id}": f for f in fams}
+        fkeys = list(flabels)
+        fchosen = fam_id if fam_id in fkeys else fkeys[0]
+        solara.Select(t("drill.family"), value=fchosen, values=fkeys, on_value=set_fam_id)
+        _facts_table(family_facts(flabels[fchosen]))
 
 
 def cast_none() -> str | None:
@@ -125,7 +130,7 @@ def Districts() -> None:
     column, set_column = solara.use_state("caseload_mean")
     use_polygons, set_use_polygons = solara.use_state(True)
     geo_error, set_geo_error = solara.use_state("")
-    solara.Markdown(f"## {t('districts.heading')}")
+    Heading(f"{t('districts.heading')}", 2)
     run = state.run.value
     if run is None:
         solara.Info(t("districts.no_model"))
@@ -166,7 +171,9 @@ def Districts() -> None:
 
     title = f"{indicator_label(col, lang)}, {run.date}"
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
-        solara.Select(t("indicator"), value=col, values=cols, on_value=set_column, style={"min-width": "260px"})
+        by_label = {indicator_label(c, lang): c for c in cols}
+        solara.Select(t("indicator"), value=indicator_label(col, lang), values=list(by_label),
+                      on_value=lambda v: set_column(by_label.get(v, col)), style={"min-width": "260px"})
         solara.Select(t("district"), value=names.get(state.selected_district.value),
                       values=[k.name for k in places],
                       on_value=lambda v: state.selected_district.set({n: c for c, n in names.items()}.get(v, "")),
@@ -194,7 +201,9 @@ def Districts() -> None:
                 DrillDown(run, state.selected_district.value)
             else:
                 solara.Info(t("drill.pick_district"))
-    solara.Markdown(f"### {t('districts.table', month=run.month)}")
+    Heading(f"{t('districts.table', month=run.month)}", 3)
+    solara.Text(t("model_estimate") + "; WISN: WHO (2010), Workload Indicators of Staffing Need, user's manual",
+                style={"font-size": "85%"})
     show = [c for c in TABLE_COLUMNS if c in df.columns]
     table = df[show].rename(columns={c: indicator_label(c, lang) if c != "district" else t("district") for c in show})
     solara.DataFrame(table.round(3), items_per_page=23)

@@ -25,7 +25,7 @@ from ui import charts, state
 from ui.files import MAX_SCENARIO_BYTES, UploadError, csv_bytes, parquet_bytes, scenario_toml, validate_upload
 from ui.i18n import group_label, indicator_label
 from ui.session import SCALES, ExploreRun, Settings, grouped, inputs, lever_title, scenario_names
-from ui.widgets import FileUpload, ParamInput
+from ui.widgets import FileUpload, Heading, ParamInput
 
 t = state.t
 
@@ -154,7 +154,7 @@ def Controls() -> None:
         solara.Button(t("step"), icon_name="mdi-step-forward", on_click=lambda: state.step(), disabled=playing,
                       classes=["caseload-step"])
         solara.Button(t("reset"), icon_name="mdi-restart", on_click=state.reset, classes=["caseload-reset"])
-        with solara.Div(style={"width": "220px"}):
+        with solara.Div(style={"width": "420px"}):
             solara.SliderFloat(t("speed"), value=state.speed.value, min=0.5, max=20, step=0.5, on_value=state.speed.set)
     if run is not None:
         solara.Text(t("month_status", month=run.month, months=run.scenario.months, date=run.date),
@@ -223,10 +223,11 @@ def Charts(run: ExploreRun) -> None:
                                      attributes={"style": "height: 280px;"})
     numeric = [c for c in reg.columns if c not in ("date", "step", "profile", "seed")
                and str(reg[c].dtype) != "object"]
+    col = other if other in numeric else numeric[0]
+    by_label = {indicator_label(c, lang): c for c in numeric}
     with solara.Div():
-        solara.Select(t("indicator"), value=other if other in numeric else numeric[0], values=numeric,
-                      on_value=set_other)
-        col = other if other in numeric else numeric[0]
+        solara.Select(t("indicator"), value=indicator_label(col, lang), values=list(by_label),
+                      on_value=lambda v: set_other(by_label.get(v, col)))
         solara.FigureEcharts(option=charts.line_chart(reg, [col], f"{t('chart.other')}: {indicator_label(col, lang)}", lang),
                              attributes={"style": "height: 280px;"})
 
@@ -259,7 +260,7 @@ def Explore() -> None:
 
     solara.use_effect(build_first, [])
     solara.Title(t("app.title"))
-    solara.Markdown(f"## {t('explore.heading')}")
+    Heading(f"{t('explore.heading')}", 2)
     names = scenario_names() + [n for n in state.uploaded.value if n not in scenario_names()]
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
         solara.Select(t("scenario"), value=form.base.name if form.base.name in names else None, values=names,
@@ -281,9 +282,9 @@ def Explore() -> None:
         solara.Warning(t("pending"), classes=["caseload-pending"])
     with solara.Columns([1, 2]):
         with solara.Div():
-            solara.Markdown(f"### {t('inputs')}")
+            Heading(f"{t('inputs')}", 3)
             Inputs(form)
-            solara.Markdown(f"### {t('downloads')}")
+            Heading(f"{t('downloads')}", 3)
             if run is not None:
                 Downloads(run)
             FileUpload(t("upload", kb=MAX_SCENARIO_BYTES // 1024), ".toml", MAX_SCENARIO_BYTES, on_scenario_upload)

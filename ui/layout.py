@@ -21,6 +21,8 @@ def Layout(children: list[Any] = []) -> None:  # noqa: B006 (solara passes child
     here = current.path if current is not None else ""
     with solara.AppLayout(title=state.t("app.title"), navigation=False, color="#1f4e79"):
         with solara.AppBar():
+            with solara.AppBarTitle():
+                solara.Text(state.t("app.title"), classes=["caseload-title"])
             for path, key in PAGES:
                 with solara.Link("/" + path):
                     solara.Button(state.t(key), text=True, dark=True,

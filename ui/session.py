@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -194,6 +195,8 @@ class ExploreRun:
     model: CaseloadModel = field(init=False)
     build_ms: float = field(init=False)
     step_ms: list[float] = field(default_factory=list)
+    # a step (Play runs them in a thread) and a page reading the model must not interleave
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.scenario = self.settings.scenario()
@@ -220,24 +223,28 @@ class ExploreRun:
         """Simulate one month; return its server time in ms."""
         if self.month >= MAX_MONTHS:
             return 0.0
-        t0 = time.perf_counter()
-        self.model.step()
-        ms = 1000 * (time.perf_counter() - t0)
-        self.step_ms.append(ms)
+        with self.lock:
+            t0 = time.perf_counter()
+            self.model.step()
+            ms = 1000 * (time.perf_counter() - t0)
+            self.step_ms.append(ms)
         return ms
 
     def regency(self) -> pd.DataFrame:
         """The regency table so far (one row per month, step 0 = the start)."""
-        return pd.DataFrame(self.model.regency_rows)
+        with self.lock:
+            return pd.DataFrame(list(self.model.regency_rows))
 
     def districts(self) -> pd.DataFrame:
         """The district table so far."""
-        return self.model.district_table()
+        with self.lock:
+            return self.model.district_table()
 
     def caseloads(self) -> np.ndarray:
         """Caseload of every facilitator in post."""
-        ps = self.model.posts
-        return np.asarray(ps.caseload[ps.filled], dtype=np.int64)
+        with self.lock:
+            ps = self.model.posts
+            return np.array(ps.caseload[ps.filled], dtype=np.int64)
 
 
 def check_ref(ref: str) -> str | None:

@@ -13,6 +13,7 @@ import solara
 from sim import params
 from sim.districts import DATA_DIR, PROFILE_NAMES, load_profile
 from ui import state
+from ui.widgets import Heading
 
 t = state.t
 
@@ -54,19 +55,19 @@ def _rename(df: pd.DataFrame) -> pd.DataFrame:
 def Sources() -> None:
     """The Sources page."""
     state.lang.use_value()
-    solara.Markdown(f"## {t('sources.heading')}")
+    Heading(f"{t('sources.heading')}", 2)
     solara.Text(t("sources.tags"))
-    solara.Markdown(f"### {t('sources.disagree')}")
+    Heading(f"{t('sources.disagree')}", 3)
     with solara.Div(classes=["caseload-disagree"]):
-        solara.Markdown(t("sources.disagree_text"))
-    solara.Markdown(f"### {t('sources.bps')}")
+        solara.Text(t("sources.disagree_text"))
+    Heading(f"{t('sources.bps')}", 3)
     solara.DataFrame(_rename(bps_series()), items_per_page=20)
     for name in PROFILE_NAMES:
-        solara.Markdown(f"### {t('sources.profile', name=name)}")
+        Heading(f"{t('sources.profile', name=name)}", 3)
         solara.DataFrame(_rename(profile_sources(name)), items_per_page=30)
-    solara.Markdown(f"### {t('sources.params')}")
+    Heading(f"{t('sources.params')}", 3)
     solara.DataFrame(_rename(parameter_table()), items_per_page=100)
     levers = lever_table()
     if len(levers):
-        solara.Markdown(f"### {t('sources.levers')}")
+        Heading(f"{t('sources.levers')}", 3)
         solara.DataFrame(_rename(levers), items_per_page=50)

@@ -22,6 +22,11 @@ from ui.i18n import LANGS
 from ui.session import Input
 
 
+def Heading(text: str, level: int = 2) -> Any:
+    """A heading (plain HTML: solara.Markdown would load KaTeX, which solara-assets does not ship)."""
+    return solara.v.Html(tag=f"h{level}", children=[text], class_=f"caseload-h{level}")
+
+
 @solara.component
 def LanguageSwitch() -> None:
     """English / Bahasa Indonesia, on every page (the app bar)."""
@@ -59,6 +64,8 @@ def ParamInput(spec: Input, value: Any, on_value: Callable[[Any], None]) -> None
                                  on_value=on_value, thumb_label="always")
             elif spec.kind == "int":
                 solara.InputInt(label=label, value=int(value), on_value=on_value)
+            elif spec.kind not in ("float", "int"):  # a kind this page does not know (e.g. 'month'): plain text
+                solara.InputText(label=label, value=str(value), on_value=on_value)
             elif spec.low is not None and spec.high is not None and float(spec.high) - float(spec.low) <= 1e6:
                 solara.SliderFloat(label=label, value=float(value), min=float(spec.low), max=float(spec.high),
                                    step=_step(spec), on_value=on_value, thumb_label="always")
