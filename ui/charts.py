@@ -70,25 +70,23 @@ def line_chart(reg: pd.DataFrame, columns: Sequence[str], title: str, lang: str 
     return opt
 
 
-def poverty_chart(reg: pd.DataFrame, targets: pd.DataFrame | None, target_label: str, lang: str = "en") -> dict[str, Any]:
-    """Model poverty rate over time with the profile's observed figures (BPS or the paper) as points.
+def poverty_chart(reg: pd.DataFrame, references: Sequence[tuple[str, pd.DataFrame]], lang: str = "en") -> dict[str, Any]:
+    """Model poverty rate over time with observed figures (BPS, the paper) as points.
 
-    An observed yearly figure is drawn at the April row of its year: the row dated
-    YYYY-04-01 is the state after March, the month of BPS's Susenas poverty survey.
+    ``references`` are (label, table with year, poverty_rate_pct, source). An observed yearly
+    figure is drawn at the April row of its year: the row dated YYYY-04-01 is the state after
+    March, the month of BPS's Susenas poverty survey (as in the HTML report).
     """
     src = text("model_estimate", lang)
-    if targets is not None and len(targets):
-        src += f"; {target_label}: " + "; ".join(sorted({str(s)[:80] for s in targets["source"]}))
+    for label, tg in references:
+        src += f"; {label}: " + "; ".join(sorted({str(s)[:60] for s in tg["source"]}))
     opt = line_chart(reg, ["poverty_rate_pct"], text("chart.poverty", lang), lang, source=src)
     dates = opt["xAxis"]["data"]
-    if targets is not None and len(targets):
-        pts = []
-        for r in targets.itertuples():
-            d = f"{int(r.year)}-04-01"
-            if d in dates:
-                pts.append([d, clean(r.poverty_rate_pct)])
-        opt["series"].append({"name": target_label, "type": "scatter", "symbolSize": 10, "data": pts,
-                              "color": "#000"})
+    for i, (label, tg) in enumerate(references):
+        pts = [[f"{int(r.year)}-04-01", clean(r.poverty_rate_pct)] for r in tg.itertuples()
+               if f"{int(r.year)}-04-01" in dates]
+        opt["series"].append({"name": label, "type": "scatter", "symbolSize": 10, "data": pts,
+                              "symbol": ("circle", "diamond", "triangle")[i % 3], "color": ("#000", "#d62728", "#2ca02c")[i % 3]})
     opt["yAxis"]["name"] = "%"
     return opt
 

@@ -39,15 +39,16 @@ LINE_CHARTS: tuple[tuple[str, tuple[str, ...], float | None, bool], ...] = (
 )
 
 
-@functools.lru_cache(maxsize=8)
-def _targets(profile: str) -> tuple[Any, str]:
-    try:
-        pr = load_profile(profile)
-        tg = poverty_targets(pr)
-    except Exception:  # a profile without targets: the chart shows the model only
-        return None, ""
-    label = "BPS" if profile == "official" else "Levianto & Warsidi (2025)"
-    return tg, label
+@functools.lru_cache(maxsize=1)
+def references() -> tuple[tuple[str, Any], ...]:
+    """The observed poverty figures of both data profiles: BPS (official) and the paper (paper-2023)."""
+    out = []
+    for profile, label in (("official", "BPS"), ("paper-2023", "Levianto & Warsidi (2025)")):
+        try:
+            out.append((label, poverty_targets(load_profile(profile))))
+        except Exception:  # a profile without targets: the chart shows the others
+            continue
+    return tuple(out)
 
 
 def pending(run: ExploreRun | None, form: Settings) -> bool:
@@ -208,10 +209,9 @@ def Charts(run: ExploreRun) -> None:
     lang = state.lang.value
     other, set_other = solara.use_state("behaviour_mean")
     reg = run.regency()
-    tg, tg_label = _targets(run.scenario.profile)
     with solara.Columns([1, 1]):
         with solara.Div(classes=["caseload-chart-poverty"]):
-            solara.FigureEcharts(option=charts.poverty_chart(reg, tg, tg_label, lang),
+            solara.FigureEcharts(option=charts.poverty_chart(reg, references(), lang),
                                  attributes={"style": "height: 300px;"})
         with solara.Div(classes=["caseload-chart-caseload"]):
             solara.FigureEcharts(option=charts.caseload_histogram(run.caseloads(), run.model.p["ideal_caseload"], lang),
