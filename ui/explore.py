@@ -20,7 +20,9 @@ from typing import Any
 import solara
 
 from runs.scenario import ScenarioError
-from sim.districts import PROFILE_NAMES, load_profile, poverty_targets
+from sim.districts import PROFILE_NAMES
+from sim.params import IDEAL_CASELOAD
+from sim.profiles import load_profile, poverty_targets
 from ui import charts, state
 from ui.files import MAX_SCENARIO_BYTES, UploadError, csv_bytes, parquet_bytes, scenario_toml, validate_upload
 from ui.i18n import group_label, indicator_label
@@ -214,7 +216,7 @@ def Charts(run: ExploreRun) -> None:
             solara.FigureEcharts(option=charts.poverty_chart(reg, references(), lang),
                                  attributes={"style": "height: 300px;"})
         with solara.Div(classes=["caseload-chart-caseload"]):
-            solara.FigureEcharts(option=charts.caseload_histogram(run.caseloads(), run.model.p["ideal_caseload"], lang),
+            solara.FigureEcharts(option=charts.caseload_histogram(run.caseloads(), IDEAL_CASELOAD, lang),
                                  attributes={"style": "height: 300px;"})
     for i in range(0, len(LINE_CHARTS), 2):
         with solara.Columns([1, 1]):

@@ -11,7 +11,8 @@ import pandas as pd
 import solara
 
 from sim import params
-from sim.districts import DATA_DIR, PROFILE_NAMES, load_profile
+from sim.districts import DATA_DIR, PROFILE_NAMES
+from sim.profiles import load_profile
 from ui import state
 from ui.widgets import Heading
 
