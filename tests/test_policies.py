@@ -220,7 +220,9 @@ def test_no_lever_changes_a_model_parameter() -> None:
     before = dict(model.p)
     for _ in range(13):
         model.step()
-    assert model.p == before == params.validate({"local_share_hires": 0.2, "supervision_ratio": 50.0})
+    # population growth is the data profile's figure unless overridden (docs/ODD.md 5.1)
+    assert model.p == before == params.validate({"local_share_hires": 0.2, "supervision_ratio": 50.0,
+                                                 "population_growth_year": model.profile.population_growth_year})
     assert model.lever_settings()["supervision"]["ratio"] == 20.0
 
 
