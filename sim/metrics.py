@@ -7,6 +7,13 @@ People counts (population, poor people, KPM persons) and cost are reported at fu
 regency scale (model counts / scale); counts of agents and events (families, facilitators,
 quits, graduations, entries, exits) are in simulated units, with the run's ``scale`` beside them.
 
+Poverty is reported after transfers (``poor_people``, ``poverty_rate_pct``: consumption
+including PKH and Sembako, as BPS measures it) and before them (``..._pre_transfer``: the
+same people without the transfer). The poor outside the programme get no transfer and count
+the same both ways (``outside_poor_people``). Entrants and leavers poor before transfers,
+and quota seats left empty because the outside could not supply an entrant, are counted
+each month (sim.population).
+
 WISN (WHO 2010 user's manual; MECHANISMS.md 6.1), per kecamatan, per year:
     AWT  = hours_per_month * 12 * (1 - leave_share)                    available working time
     activities with standard times taken from the model's own time budget:
@@ -26,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim import population
+
 if TYPE_CHECKING:
     from sim.model import CaseloadModel
 
@@ -33,7 +42,7 @@ BURNED_OUT = 0.5      # burnout above which a facilitator counts as burned out (
 
 #: regency indicators also exposed through Mesa's DataCollector
 REPORTERS: tuple[str, ...] = (
-    "families", "poverty_rate_pct", "poor_people", "caseload_mean", "caseload_p95",
+    "families", "poverty_rate_pct", "poverty_rate_pre_transfer_pct", "poor_people", "caseload_mean", "caseload_p95",
     "share_fac_over_cap", "visits_per_family", "share_unvisited_3m", "burnout_mean",
     "share_burned_out", "facilitators", "vacancies", "quits", "attrition_rate_year",
     "graduations", "compliance_rate", "behaviour_mean", "cost_rp_month", "wisn_ratio",
@@ -69,17 +78,18 @@ def record(model: CaseloadModel) -> None:
     ps = model.posts
     nd = model.n_districts
     s = model.scale
-    model.refresh_caseload()
+    population.refresh_caseload(model)
     hh = p["household_size"]
     act = fam.active
     f = ps.filled
 
-    # family counts by district in one pass: a 6-bit code per row, one bincount
+    # family counts by district in one pass: a 7-bit code per row, one bincount
     u8 = np.uint8
     bits = act.view(u8) | (fam.poor.view(u8) << u8(1)) | ((fam.months_since_visit >= 3).view(u8) << u8(2))
     bits |= (fam.pkh.view(u8) << u8(3)) | (fam.compliant.view(u8) << u8(4)) | ((fam.fac >= 0).view(u8) << u8(5))
-    counts = np.bincount(fam.district * 64 + bits, minlength=nd * 64)[: nd * 64].reshape(nd, 64)
-    codes = np.arange(64)
+    bits |= fam.poor_pre.view(u8) << u8(6)
+    counts = np.bincount(fam.district * 128 + bits, minlength=nd * 128)[: nd * 128].reshape(nd, 128)
+    codes = np.arange(128)
 
     def count(mask: int) -> np.ndarray:
         return counts[:, (codes & mask) == mask].sum(axis=1)
@@ -87,6 +97,8 @@ def record(model: CaseloadModel) -> None:
     fam_by_d = count(1).astype(np.float64)
     kpm_poor_by_d = count(1 | 2) * hh
     poor_by_d = kpm_poor_by_d + model.nonkpm_poor
+    kpm_poor_pre_by_d = count(1 | 64) * hh
+    poor_pre_by_d = kpm_poor_pre_by_d + model.nonkpm_poor
     pop = float(model.population.sum())
     n_fam = int(fam_by_d.sum())
 
@@ -132,6 +144,10 @@ def record(model: CaseloadModel) -> None:
         "poor_people": float(poor_by_d.sum()) / s,
         "poverty_rate_pct": 100.0 * _share(float(poor_by_d.sum()), pop),
         "kpm_poverty_rate": _share(float(kpm_poor_by_d.sum()) / hh, n_fam),
+        "poor_people_pre_transfer": float(poor_pre_by_d.sum()) / s,
+        "poverty_rate_pre_transfer_pct": 100.0 * _share(float(poor_pre_by_d.sum()), pop),
+        "kpm_poverty_rate_pre_transfer": _share(float(kpm_poor_pre_by_d.sum()) / hh, n_fam),
+        "outside_poor_people": float(model.nonkpm_poor.sum()) / s,
         "facilitators": n_fac,
         "posts": int(ps.open.sum()),
         "vacancies": int((ps.open & ~f).sum()),
@@ -163,6 +179,9 @@ def record(model: CaseloadModel) -> None:
         "graduations_cum": model.graduations_cum,
         "exits": model.exits_month,
         "entries": model.entries_month,
+        "entries_unfilled": model.entries_unfilled_month,
+        "entrants_poor_pre_transfer": model.entrants_poor_pre_month,
+        "leavers_poor_pre_transfer": model.leavers_poor_pre_month,
         "cost_rp_month": model.cost_month / s,
         "cost_rp_cum": model.cost_cum / s,
         "cost_per_graduation_rp": (model.cost_cum / model.graduations_cum) if model.graduations_cum else float("nan"),
@@ -179,6 +198,9 @@ def record(model: CaseloadModel) -> None:
             "population": model.population / s,
             "poor_people": poor_by_d / s,
             "poverty_rate_pct": 100.0 * poor_by_d / model.population,
+            "poor_people_pre_transfer": poor_pre_by_d / s,
+            "poverty_rate_pre_transfer_pct": 100.0 * poor_pre_by_d / model.population,
+            "outside_poor_people": model.nonkpm_poor / s,
             "facilitators": staff_by_d.astype(np.int64),
             "posts": posts_by_d,
             "vacancies": vac_by_d,

@@ -3,7 +3,9 @@
 One step is one calendar month. ``step()`` runs the phases of sim.processes in order:
 staffing -> time budget -> visits -> families -> workforce -> record; a policy acts just
 before the phase it names. State lives in numpy columns (sim.state); Facilitator and Family
-Mesa agents are handles onto those rows (sim.agents).
+Mesa agents are handles onto those rows (sim.agents). The operations that change who is in
+the programme and who holds which post (enrol, remove, open, vacate, hire, rebalance) live
+in sim.population, below the phases: this module builds the initial state and wires the month.
 
 The constructor takes flat keyword arguments, so Mesa's SolaraViz and ``mesa.batch_run``
 can build it: ``CaseloadModel(profile="paper-2023", scale=0.1, rng=42, incentive_rp_month=4e6)``.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -25,7 +27,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import invariants, metrics, params
+from sim import invariants, metrics, params, population
 from sim.agents import Facilitator, Family
 from sim.districts import Profile, load_profile
 from sim.invariants import InvariantError as InvariantError  # re-exported
@@ -144,7 +146,6 @@ class CaseloadModel(mesa.Model):
         self.travel_min = d["travel_min_per_visit"].to_numpy(dtype=np.float64)
         self.vulnerable = d["vulnerable"].to_numpy(dtype=bool)
         self.remoteness = d["remoteness"].to_numpy(dtype=np.float64)
-        self.district_kpm_share = d["kpm_families"].to_numpy(dtype=np.float64) / max(1, d["kpm_families"].sum())
 
         # levers that policies may change; defaults are the baseline
         self.incentive_multiplier = np.ones(self.n_districts)
@@ -210,6 +211,9 @@ class CaseloadModel(mesa.Model):
         self.graduations_month = 0
         self.exits_month = 0
         self.entries_month = 0
+        self.entries_unfilled_month = 0
+        self.entrants_poor_pre_month = 0
+        self.leavers_poor_pre_month = 0
         self.cost_month = 0.0
         self.graduated_districts = np.empty(0, dtype=np.int64)
 
@@ -238,7 +242,7 @@ class CaseloadModel(mesa.Model):
         ps.filled[rows] = True
         ps.incentive_rp[rows] = self.incentive_for(ps.district[rows])
         self.facilitator_agents = [None] * ps.capacity
-        self.create_facilitators(rows)
+        population.create_facilitators(self, rows)
 
     def _init_families(self) -> None:
         rng = self.streams["init"]
@@ -257,45 +261,9 @@ class CaseloadModel(mesa.Model):
             posts = np.flatnonzero(ps.filled & (ps.district == k))
             if fr.size and posts.size:
                 fam.fac[fr] = posts[np.arange(fr.size) % posts.size]
-        self._draw_family_traits(rows, rng, initial=True)
+        population.draw_family_traits(self, rows, rng, initial=True)
         self.family_agents = [None] * fam.capacity
-        self._create_family_handles(rows)
-
-    def _draw_family_traits(self, rows: np.ndarray, rng: np.random.Generator, initial: bool) -> None:
-        """Programmes, behaviour, consumption and contact history of new families in ``rows``."""
-        p = self.p
-        fam = self.families
-        n = rows.size
-        fam.pkh[rows] = rng.random(n) < self.profile.pkh_share
-        fam.sembako[rows] = rng.random(n) < self.profile.sembako_share
-        k = rng.beta(2.0, 3.0, (3, n))
-        fam.k_edu[rows], fam.k_health[rows], fam.k_fin[rows] = k[0], k[1], k[2]
-        fam.compliant[rows] = rng.random(n) < p["compliance_base"]
-        fam.months_since_visit[rows] = rng.integers(0, 7, n) if initial else 3
-        fam.rapport[rows] = rng.uniform(0.3, 0.8, n) if initial else 0.0
-        fam.shock[rows] = 0.0
-        fam.visits[rows] = 0
-        fam.entered_step[rows] = self.steps
-        z = rng.standard_normal(n)
-        sd = p["welfare_sd_initial"]
-        if initial:
-            # location so that the initial share of poor KPM matches the profile (see ODD 5)
-            t = families.transfers(self, rows)
-            c = np.log(np.clip(1.0 - t, 1e-6, None)) - sd * z
-            self.initial_kpm_poor_share = self._initial_poor_share()
-            self.welfare_location = float(np.quantile(c, 1.0 - self.initial_kpm_poor_share))
-        fam.log_perm[rows] = self.welfare_location + sd * z
-        fam.welfare[rows] = np.exp(fam.log_perm[rows]) + families.transfers(self, rows)
-        fam.poor[rows] = fam.welfare[rows] < 1.0
-        # families already above the graduation line have been so for a random part of the
-        # qualifying period (otherwise they would all graduate in the same month)
-        above = fam.welfare[rows] >= p["graduation_threshold"]
-        fam.months_above[rows] = np.where(above, rng.integers(0, p["graduation_months"], n), 0)
-
-    def _initial_poor_share(self) -> float:
-        pr = self.profile
-        kpm_persons = pr.families_total / self.scale * self.p["household_size"]
-        return float(np.clip(self.p["share_poor_in_kpm"] * pr.poor_people_start / kpm_persons, 0.01, 0.95))
+        population.create_family_handles(self, rows)
 
     def _init_poverty(self) -> None:
         pr = self.profile
@@ -304,6 +272,7 @@ class CaseloadModel(mesa.Model):
         kpm_poor = self._kpm_poor_by_district()
         nonkpm_total = max(0.0, pr.poor_people_start * self.scale - kpm_poor.sum())
         self.nonkpm_poor = nonkpm_total * share
+        self.outside_poor_growth = 1.0  # factor applied to the outside poor this month (population.grow_population)
 
     def _kpm_poor_by_district(self) -> np.ndarray:
         fam = self.families
@@ -322,119 +291,9 @@ class CaseloadModel(mesa.Model):
         timebudget.step(self)
 
     # ------------------------------------------------------------------ agents
-    def create_facilitators(self, posts_idx: Iterable[int]) -> None:
-        """Create Facilitator agents for newly filled posts."""
-        if len(self.facilitator_agents) < self.posts.capacity:
-            self.facilitator_agents.extend([None] * (self.posts.capacity - len(self.facilitator_agents)))
-        for post in np.asarray(posts_idx, dtype=np.int64).tolist():
-            self.facilitator_agents[post] = Facilitator(self, post)
-
     def facilitator_at(self, post: int) -> Facilitator | None:
         """The facilitator holding ``post``, or None when it is vacant."""
         return self.facilitator_agents[post] if 0 <= post < len(self.facilitator_agents) else None
-
-    def _create_family_handles(self, rows: np.ndarray) -> None:
-        idx = rows.tolist()
-        agents = self.family_agents
-        for r, a in zip(idx, Family.create_many(self, idx), strict=True):
-            agents[r] = a
-
-    def vacate_posts(self, posts_idx: np.ndarray) -> None:
-        """Facilitators leave ``posts_idx``: the posts wait for the recruitment lag."""
-        if posts_idx.size == 0:
-            return
-        ps = self.posts
-        ps.filled[posts_idx] = False
-        lag = self.p["recruitment_lag_months"]
-        ps.refill_step[posts_idx] = np.where(ps.open[posts_idx], self.steps + max(lag, 1), -1)
-        ps.burnout[posts_idx] = 0.0
-        for post in posts_idx.tolist():
-            agent = self.facilitator_agents[post]
-            if agent is not None:
-                agent.remove()
-                self.facilitator_agents[post] = None
-        self.changed_districts.update(int(x) for x in np.unique(ps.district[posts_idx]))
-        staffing.rebalance(self)
-
-    def open_posts(self, districts: np.ndarray, fill_now: bool = False) -> np.ndarray:
-        """Open new funded posts in ``districts`` (one per entry); return their indices."""
-        ps = self.posts
-        n = len(districts)
-        if n == 0:
-            return np.empty(0, dtype=np.int64)
-        free = np.flatnonzero(~ps.open)
-        if free.size < n:
-            ps.grow(ps.capacity + n)
-            self.facilitator_agents.extend([None] * (ps.capacity - len(self.facilitator_agents)))
-            free = np.flatnonzero(~ps.open)
-        idx = free[:n]
-        ps.open[idx] = True
-        ps.filled[idx] = False
-        ps.district[idx] = districts
-        lag = 0 if fill_now else max(self.p["recruitment_lag_months"], 1)
-        ps.refill_step[idx] = self.steps + lag
-        if fill_now:
-            staffing.hire(self, idx, self.p["new_hire_skill"])
-        return idx
-
-    def remove_families(self, rows: np.ndarray) -> None:
-        """Families in ``rows`` leave the programme (graduation, natural exit or quota cut)."""
-        if rows.size == 0:
-            return
-        fam = self.families
-        poor_leavers = np.bincount(fam.district[rows][fam.poor[rows]], minlength=self.n_districts)
-        self.nonkpm_poor += poor_leavers * self.p["household_size"]
-        fam.active[rows] = False
-        fam.poor[rows] = False
-        fam.fac[rows] = -1
-        agents = self.family_agents
-        idx = rows.tolist()
-        gone = [agents[r] for r in idx]
-        for r in idx:
-            agents[r] = None
-        Family.remove_many(self, [a for a in gone if a is not None])
-
-    def add_families(self, n: int) -> None:
-        """Enrol ``n`` new families, spread over districts like the profile, into free rows."""
-        if n <= 0:
-            return
-        fam = self.families
-        free = np.flatnonzero(~fam.active)
-        if free.size < n:
-            fam.grow(fam.capacity + n)
-            self.family_agents.extend([None] * (fam.capacity - len(self.family_agents)))
-            free = np.flatnonzero(~fam.active)
-        rows = free[:n]
-        rng = self.streams["entries"]
-        dist = rng.choice(self.n_districts, size=n, p=self.district_kpm_share)
-        fam.active[rows] = True
-        fam.district[rows] = dist
-        fam.fac[rows] = -1
-        self._draw_family_traits(rows, rng, initial=False)
-        # poor entrants come from the poor outside the programme
-        poor_in = np.bincount(dist[fam.poor[rows]], minlength=self.n_districts) * self.p["household_size"]
-        self.nonkpm_poor = np.maximum(self.nonkpm_poor - poor_in, 0.0)
-        self._assign_to_least_loaded(rows)
-        self._create_family_handles(rows)
-        self.entries_month += n
-
-    def _assign_to_least_loaded(self, rows: np.ndarray) -> None:
-        fam = self.families
-        ps = self.posts
-        load = np.bincount(fam.fac[fam.active & (fam.fac >= 0)], minlength=ps.capacity)
-        for k in np.unique(fam.district[rows]).tolist():
-            mine = rows[fam.district[rows] == k]
-            posts = np.flatnonzero(ps.filled & (ps.district == k))
-            if posts.size == 0:
-                continue
-            order = posts[np.argsort(load[posts], kind="stable")]
-            fam.fac[mine] = order[np.arange(mine.size) % order.size]
-
-    def refresh_caseload(self) -> None:
-        """Recount every post's caseload from the families' assignments."""
-        fam = self.families
-        assigned = fam.active & (fam.fac >= 0)
-        self.posts.caseload[:] = np.bincount(fam.fac[assigned], minlength=self.posts.capacity)[: self.posts.capacity]
 
     # ------------------------------------------------------------------ time
     @property

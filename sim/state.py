@@ -25,7 +25,8 @@ FAMILY_COLUMNS: dict[str, Any] = {
     "log_perm": np.float32,       # permanent log consumption / poverty line (market part)
     "shock": np.float32,          # transitory log consumption, AR(1)
     "welfare": np.float32,        # consumption incl. transfers / poverty line
-    "poor": np.bool_,
+    "poor": np.bool_,             # welfare < 1: poor after transfers
+    "poor_pre": np.bool_,         # exp(log_perm + shock) < 1: poor before transfers (sim.population)
     "k_edu": np.float32,          # behaviour scores in [0, 1]
     "k_health": np.float32,
     "k_fin": np.float32,
@@ -112,6 +113,7 @@ class FamilyState(Columns):
     shock: np.ndarray
     welfare: np.ndarray
     poor: np.ndarray
+    poor_pre: np.ndarray
     k_edu: np.ndarray
     k_health: np.ndarray
     k_fin: np.ndarray

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim import population
 from sim.districts import DATA_DIR
 from sim.params import unknown_name_message
 from sim.policies import PolicyError, Setting
@@ -134,7 +135,7 @@ def open_new_posts(model: CaseloadModel, districts: list[int], lag_months: int) 
     """Open one post per entry of ``districts``; filled after ``lag_months`` (-1: the model's recruitment lag)."""
     if not districts:
         return np.empty(0, dtype=np.int64)
-    idx = model.open_posts(np.asarray(districts, dtype=np.int64), fill_now=False)
+    idx = population.open_posts(model, np.asarray(districts, dtype=np.int64), fill_now=False)
     if lag_months >= 0:
         # the staffing phase (which runs after the levers) fills posts whose refill step has come
         model.posts.refill_step[idx] = model.steps + lag_months

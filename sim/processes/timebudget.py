@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import population
+
 if TYPE_CHECKING:
     from sim.model import CaseloadModel
 
@@ -36,7 +38,7 @@ def step(model: CaseloadModel) -> None:
     """Compute caseload, hours by activity, load ratio and visits planned for every post."""
     p = model.p
     ps = model.posts
-    model.refresh_caseload()
+    population.refresh_caseload(model)
     filled = ps.filled
     c = ps.caseload.astype(np.float64)
     b = ps.burnout

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import population
+
 if TYPE_CHECKING:
     from sim.model import CaseloadModel
 
@@ -91,4 +93,4 @@ def step(model: CaseloadModel) -> None:
     leavers = np.flatnonzero(quits | not_renewed)
     model.quits_month = leavers.size
     ps.tenure_months += f
-    model.vacate_posts(leavers)
+    population.vacate_posts(model, leavers)
