@@ -338,7 +338,8 @@ def enrol_families(model: CaseloadModel, n: int) -> None:
     # who the outside can supply: household_size persons per entrant, poor or not
     keep = np.empty(n, dtype=bool)
     for cls, room in ((poor_pre, pool), (~poor_pre, nonpoor)):
-        whole = np.floor(np.maximum(room, 0.0) / hh + 1e-9).astype(np.int64)
+        # whole persons only, rounded down: the pool can never go below 0, not even by rounding
+        whole = np.floor(np.maximum(room, 0.0) / hh).astype(np.int64)
         keep[cls] = _first_in_district(dist[cls], whole)
     turned_away = rows[~keep]
     fam.poor[turned_away] = False
