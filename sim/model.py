@@ -270,8 +270,15 @@ class CaseloadModel(mesa.Model):
         share = self.profile.districts["population_share"].to_numpy(dtype=np.float64)
         self.population = pr.population_start * self.scale * share
         kpm_poor = self._kpm_poor_by_district()
-        nonkpm_total = max(0.0, pr.poor_people_start * self.scale - kpm_poor.sum())
-        self.nonkpm_poor = nonkpm_total * share
+        nonkpm_total = pr.poor_people_start * self.scale - kpm_poor.sum()
+        # the KPM poor share is solved to share_poor_in_kpm x the profile's poor (at most 0.95 of
+        # KPM members), so they exceed the profile's poor only by the rounding of whole families
+        # (share_poor_in_kpm = 1); the outside then starts with no poor rather than a negative count
+        if nonkpm_total < -self.p["household_size"]:
+            raise params.ParameterError(
+                f"share_poor_in_kpm: {kpm_poor.sum() / self.scale:.0f} poor KPM members exceed the profile's "
+                f"{pr.poor_people_start:.0f} poor people")
+        self.nonkpm_poor = max(nonkpm_total, 0.0) * share
         self.outside_poor_growth = 1.0  # factor applied to the outside poor this month (population.grow_population)
 
     def _kpm_poor_by_district(self) -> np.ndarray:
