@@ -169,8 +169,13 @@ def vacate_posts(model: CaseloadModel, posts_idx: np.ndarray) -> None:
     rebalance(model)
 
 
-def open_posts(model: CaseloadModel, districts: np.ndarray, fill_now: bool = False) -> np.ndarray:
-    """Open new funded posts in ``districts`` (one per entry); return their indices."""
+def open_posts(model: CaseloadModel, districts: np.ndarray, fill_now: bool = False,
+               lag_months: int | None = None) -> np.ndarray:
+    """Open new funded posts in ``districts`` (one per entry); return their indices.
+
+    A post is filled now (``fill_now``), or by the staffing phase ``lag_months`` months on
+    (default: the recruitment lag, at least 1; 0 = in this month's staffing phase).
+    """
     ps = model.posts
     n = len(districts)
     if n == 0:
@@ -179,7 +184,12 @@ def open_posts(model: CaseloadModel, districts: np.ndarray, fill_now: bool = Fal
     ps.open[idx] = True
     ps.filled[idx] = False
     ps.district[idx] = districts
-    lag = 0 if fill_now else max(model.p["recruitment_lag_months"], 1)
+    if fill_now:
+        lag = 0
+    elif lag_months is not None:
+        lag = int(lag_months)
+    else:
+        lag = max(model.p["recruitment_lag_months"], 1)
     ps.refill_step[idx] = model.steps + lag
     if fill_now:
         hire(model, idx, model.p["new_hire_skill"])

@@ -135,8 +135,5 @@ def open_new_posts(model: CaseloadModel, districts: list[int], lag_months: int) 
     """Open one post per entry of ``districts``; filled after ``lag_months`` (-1: the model's recruitment lag)."""
     if not districts:
         return np.empty(0, dtype=np.int64)
-    idx = population.open_posts(model, np.asarray(districts, dtype=np.int64), fill_now=False)
-    if lag_months >= 0:
-        # the staffing phase (which runs after the levers) fills posts whose refill step has come
-        model.posts.refill_step[idx] = model.steps + lag_months
-    return idx
+    # the staffing phase (which runs after the levers) fills posts whose refill step has come
+    return population.open_posts(model, np.asarray(districts, dtype=np.int64), lag_months=None if lag_months < 0 else lag_months)
