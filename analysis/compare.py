@@ -10,8 +10,8 @@ interval.
 
 Indicators are read at the end of the run (the last recorded month): states at the last
 month; flows (attrition, visits) over the last 12 months (or all months if fewer);
-graduations and cost cumulated over the run. Counts (graduations) are at regency scale
-(model count / scale); cost columns already are (sim.metrics).
+graduations and cost cumulated over the run. Every count and cost in a regency table is at
+regency scale whatever the run's scale (sim.metrics).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class Indicator:
     name: str
     label: str
     unit: str
-    how: str  # state (last month) | flow (mean of the last 12 months) | attrition | count (cumulative, / scale)
+    how: str  # state (last month) | flow (mean of the last 12 months) | attrition | count (cumulative)
     fmt: Callable[[float], str]
     dfmt: Callable[[float], str] | None = None  # differences (shares: percentage points)
 
@@ -89,7 +89,11 @@ BY_NAME: dict[str, Indicator] = {i.name: i for i in INDICATORS}
 
 
 def end_values(reg: pd.DataFrame, scale: float = 1.0) -> dict[str, float]:
-    """End-of-run indicators of one run's regency table."""
+    """End-of-run indicators of one run's regency table.
+
+    Every count in a regency table is already at regency scale (sim.metrics), so ``scale``
+    is not used; it is kept so that callers need not change.
+    """
     reg = reg.sort_values("step")
     last = reg.iloc[-1]
     flows = reg[reg["step"] > 0].tail(FLOW_MONTHS)
@@ -103,7 +107,7 @@ def end_values(reg: pd.DataFrame, scale: float = 1.0) -> dict[str, float]:
         elif ind.how == "flow":
             out[ind.name] = float(flows[ind.name].mean())
         elif ind.how == "count":
-            out[ind.name] = float(last[ind.name]) / scale
+            out[ind.name] = float(last[ind.name])
         else:
             out[ind.name] = float(last[ind.name])
     return out

@@ -4,7 +4,7 @@ The file opens with no network: no script, no font, no image, no style sheet and
 http(s) address anywhere (a URL inside a source text is shown without its scheme, as plain
 text). Every figure says where its numbers come from: 'model estimate' for the simulator's
 output, 'BPS' or 'paper' (with the source the data profile gives) for the observed
-poverty figures of sim.districts.poverty_targets.
+poverty figures of sim.profiles.poverty_targets.
 
 Bands and whiskers are 95% t-intervals of the mean over replicates (as in analysis.compare).
 """
@@ -26,8 +26,9 @@ from analysis.svg import PALETTE, Points, Series, bar_chart, line_chart, strip_c
 from analysis.svg import nice_ticks as nice_ticks  # re-exported (analysis.report.nice_ticks)
 from runs import io as sio
 from runs.store import read_table
+from sim import params
 
-CAP = 150  # the Kemensos 1:150 reporting line (sim.params ideal_caseload default)
+CAP = params.IDEAL_CASELOAD  # the Kemensos 1:150 reporting line
 
 
 # ---------------------------------------------------------------------------- data for the figures
@@ -66,7 +67,7 @@ def _ref_label(source: str) -> str:
 
 
 def _targets(profiles: list[str]) -> list[tuple[str, pd.DataFrame]]:
-    from sim.districts import load_profile, poverty_targets
+    from sim.profiles import load_profile, poverty_targets
 
     out = []
     for p in profiles:
@@ -136,10 +137,7 @@ def district_end(out: Path, manifest: dict[str, Any]) -> pd.DataFrame:
     d = read_table(out, "districts", manifest, columns=cols)
     last = d.groupby("run_id")["step"].transform("max")
     d = d[d["step"] == last].copy()
-    scales = {k: float(e.get("scale", 1.0)) for k, e in manifest.get("runs", {}).items()}
-    sc = d["run_id"].map(scales).fillna(1.0).astype(float)
-    d["families"] = d["families"] / sc
-    d["facilitators"] = d["facilitators"] / sc
+    # counts in the district tables are already at regency scale (sim.metrics)
     agg = d.groupby(["scenario", "code", "district"], sort=True)[
         ["families", "facilitators", "caseload_mean", "wisn_ratio", "burnout_mean", "poverty_rate_pct"]].mean()
     return agg.reset_index()
@@ -254,7 +252,7 @@ def build(c: Comparison) -> str:
             for r in sub.itertuples():
                 notes.append(f"<b>{text(lab)}</b> {int(r.year)}: {r.poverty_rate_pct:.2f}% &mdash; {text(r.source)}")
     body = line_chart("Poverty rate", series, "poverty rate (% of population)", points=pts, yfmt=lambda v: f"{v:.2f}")
-    ref_note = ("<br>Observed figures (profile targets, sim.districts.poverty_targets; March survey, plotted at 1 April): "
+    ref_note = ("<br>Observed figures (profile targets, sim.profiles.poverty_targets; March survey, plotted at 1 April): "
                 + "; ".join(notes)) if notes else ""
     ctx.figure("Poverty rate: model estimate next to the BPS or paper figures", body, _model_note(c) + ref_note)
 
@@ -292,7 +290,7 @@ def build(c: Comparison) -> str:
 
     # 5 cost
     _bar_fig(ctx, "cost_rp_cum", "Cost over the run (facilitator pay, operations, supervision, training, policies)",
-             "Rp billion", 1e9, lambda v: f"{v:,.1f}", extra=" Regency scale (model cost / scale).")
+             "Rp billion", 1e9, lambda v: f"{v:,.1f}", extra=" Regency scale.")
     _bar_fig(ctx, "cost_per_graduation_rp", "Cost per graduated family", "Rp million per graduation", 1e6,
              lambda v: f"{v:,.2f}", extra=" Cumulative cost divided by cumulative graduations over the run.")
 
@@ -314,8 +312,8 @@ def build(c: Comparison) -> str:
         )
     scales = sorted({float(v.get("scale", 1.0)) for v in ident.values()}) or [1.0]
     scale_note = ("Model estimate, end of run, mean over replicates. "
-                  + ("" if scales == [1.0] else f"Families and facilitators shown at regency scale (model count / scale "
-                                                f"{'/'.join(f'{x:g}' for x in scales)}). ")
+                  + ("" if scales == [1.0] else f"Families at regency scale, estimated from a sample of families "
+                                                f"(scale {'/'.join(f'{x:g}' for x in scales)}); facilitators are never scaled. ")
                   + "Red: caseload above 150, or WISN ratio below 1 (fewer facilitators than the WHO WISN workload "
                     "method says the kecamatan needs; sim.metrics).")
     districts = "".join(district_html(de, n, scale_note, open_=(n == c.baseline)) for n in names)

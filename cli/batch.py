@@ -134,7 +134,7 @@ def _runner_args(p: argparse.ArgumentParser, replicates_default: int | None) -> 
     p.add_argument("--months", type=int, default=None, help="months to simulate (default: each scenario's own)")
     p.add_argument("--seed", type=int, default=batch.DEFAULT_SEED,
                    help=f"master seed; replicate seeds are derived from it by SeedSequence (default {batch.DEFAULT_SEED})")
-    p.add_argument("--scale", type=float, default=None, help="share of families and facilitators to simulate (default: the scenario's)")
+    p.add_argument("--scale", type=float, default=None, help="share of families to simulate, each standing for 1/scale families; facilitators are never scaled (default: the scenario's)")
     p.add_argument("--jobs", type=int, default=None, help="parallel worker processes (default: CPU count)")
     p.add_argument("--executor", choices=("local", "dask"), default="local",
                    help="local: a process pool on this machine; dask: dask.distributed (a LocalCluster unless --scheduler)")

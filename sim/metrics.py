@@ -3,9 +3,11 @@
 ``record(model)`` appends one regency row and one row per kecamatan. Every row carries its
 ``date`` (the first day of the month after the simulated month: the state at that date,
 so the row dated 2022-04-01 is the state after March 2022, BPS's survey month) and its step.
-People counts (population, poor people, KPM persons) and cost are reported at full
-regency scale (model counts / scale); counts of agents and events (families, facilitators,
-quits, graduations, entries, exits) are in simulated units, with the run's ``scale`` beside them.
+Every count is at regency scale, whatever the run's ``scale`` (docs/ODD.md 2.5): facilitators,
+posts, vacancies, hires, quits and cost are never scaled; counts of families and family
+events (families, graduations, entries, exits, unassigned families) and people counts are
+simulated counts x ``family_weight`` (= 1 / scale), so at a scale other than 1 they are
+estimates; the simulated family count is the one column ``families_simulated``.
 
 Poverty is reported after transfers (``poor_people``, ``poverty_rate_pct``: consumption
 including PKH and Sembako, as BPS measures it) and before them (``..._pre_transfer``: the
@@ -14,7 +16,7 @@ the same both ways (``outside_poor_people``). Entrants and leavers poor before t
 and quota seats left empty because the outside could not supply an entrant, are counted
 each month (sim.population).
 
-WISN (WHO 2010 user's manual; MECHANISMS.md 6.1), per kecamatan, per year:
+WISN (WHO 2010 user's manual, docs/REFERENCES.md), per kecamatan, per year:
     AWT  = hours_per_month * 12 * (1 - leave_share)                    available working time
     activities with standard times taken from the model's own time budget:
         admin           admin_min * (1 - saving * mean S_tech) / 60 h per family-month
@@ -33,12 +35,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim import population
+from sim import params
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
-BURNED_OUT = 0.5      # burnout above which a facilitator counts as burned out (MECHANISMS.md 1.4)
+BURNED_OUT = 0.5      # burnout above which a facilitator counts as burned out (B > 0.5 ~ the MBI "burned out" share, J Soc Serv Res 2024)
 
 #: regency indicators also exposed through Mesa's DataCollector
 REPORTERS: tuple[str, ...] = (
@@ -49,13 +51,13 @@ REPORTERS: tuple[str, ...] = (
 )
 
 
-def wisn(model: CaseloadModel, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def wisn(model: Model, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Required facilitators and WISN ratio per district."""
     p = model.p
     ps = model.posts
     awt = p["hours_per_month"] * 12.0 * (1.0 - p["leave_share"])
     s_tech = float(ps.s_tech[ps.filled].mean()) if ps.filled.any() else 0.0
-    t_admin = p["admin_min_per_family_month"] / 60.0 * (1.0 - p["digital_skill_admin_saving"] * s_tech) * model.admin_factor
+    t_admin = p["admin_min_per_family_month"] / 60.0 * (1.0 - p["digital_skill_admin_saving"] * s_tech) * model.surface.admin_factor
     t_visit = p["visit_h"] + model.travel_min * p["travel_scale"] / 60.0
     hours = 12.0 * (
         fam_by_d * t_admin
@@ -71,14 +73,15 @@ def _share(num: float, den: float) -> float:
     return float(num / den) if den > 0 else 0.0
 
 
-def record(model: CaseloadModel) -> None:
+def record(model: Model) -> None:
     """Append this month's regency row and district rows to the model's tables."""
     p = model.p
     fam = model.families
     ps = model.posts
     nd = model.n_districts
     s = model.scale
-    population.refresh_caseload(model)
+    w = model.family_weight
+    model.refresh_caseload()
     hh = p["household_size"]
     act = fam.active
     f = ps.filled
@@ -105,13 +108,13 @@ def record(model: CaseloadModel) -> None:
     # caseload and staffing
     cl = ps.caseload[f]
     n_fac = int(f.sum())
-    cap = p["ideal_caseload"]
+    cap = params.IDEAL_CASELOAD
     staff_by_d = np.bincount(ps.district[f], minlength=nd).astype(np.float64)
     posts_by_d = np.bincount(ps.district[ps.open], minlength=nd)
     vac_by_d = np.bincount(ps.district[ps.open & ~f], minlength=nd)
     over_by_d = np.bincount(ps.district[f & (ps.caseload > cap)], minlength=nd)
     burn_by_d = np.bincount(ps.district[f], weights=ps.burnout[f], minlength=nd)
-    required, ratio = wisn(model, fam_by_d, staff_by_d)
+    required, ratio = wisn(model, fam_by_d * w, staff_by_d)  # families at regency scale
 
     # families' contact and behaviour (stale rows of departed families weigh 0)
     visits_by_d = np.bincount(fam.district, weights=fam.visits * act, minlength=nd)
@@ -122,10 +125,14 @@ def record(model: CaseloadModel) -> None:
     pkh_by_d = count(1 | 8)
     assigned_by_d = count(1 | 32)
 
-    # cost this month: pay, operations, supervisors, training (added in workforce), policy extras
-    n_sup = int(np.ceil(n_fac / model.supervision_ratio)) if n_fac else 0
+    # cost this month: training (added in workforce), lever flows (sim.surface), pay, operations,
+    # supervisors, recurring lever costs
+    lever = model.surface
+    model.cost_month += lever.cost_month
+    model.trained_month += lever.courses_month
+    n_sup = int(np.ceil(n_fac / model.surface.supervision_ratio)) if n_fac else 0
     model.cost_month += float(ps.incentive_rp[f].sum()) + n_fac * p["operational_rp_month"]
-    model.cost_month += n_sup * p["supervisor_cost_rp_month"] + model.extra_cost_month
+    model.cost_month += n_sup * p["supervisor_cost_rp_month"] + lever.extra_cost_month
     if model.steps == 0:
         model.cost_month = 0.0
     model.cost_cum += model.cost_month
@@ -138,8 +145,9 @@ def record(model: CaseloadModel) -> None:
         "step": model.steps,
         "profile": model.profile_name,
         "scale": s,
-        "families": n_fam,
-        "kpm_persons": n_fam * hh / s,
+        "families": n_fam * w,
+        "families_simulated": n_fam,
+        "kpm_persons": n_fam * hh * w,
         "population": pop / s,
         "poor_people": float(poor_by_d.sum()) / s,
         "poverty_rate_pct": 100.0 * _share(float(poor_by_d.sum()), pop),
@@ -151,7 +159,7 @@ def record(model: CaseloadModel) -> None:
         "facilitators": n_fac,
         "posts": int(ps.open.sum()),
         "vacancies": int((ps.open & ~f).sum()),
-        "unassigned_families": int(fam_by_d.sum() - assigned_by_d.sum()),
+        "unassigned_families": float(fam_by_d.sum() - assigned_by_d.sum()) * w,
         "caseload_mean": float(cl.mean()) if n_fac else 0.0,
         "caseload_p95": float(np.percentile(cl, 95)) if n_fac else 0.0,
         "caseload_max": int(cl.max()) if n_fac else 0,
@@ -175,16 +183,16 @@ def record(model: CaseloadModel) -> None:
         "attrition_rate_year": min(1.0, _share(12.0 * model.quits_month, n_fac)),
         "compliance_rate": _share(int(comp_by_d.sum()), int(pkh_by_d.sum())),
         "behaviour_mean": _share(float(beh_by_d.sum()), n_fam),
-        "graduations": model.graduations_month,
-        "graduations_cum": model.graduations_cum,
-        "exits": model.exits_month,
-        "entries": model.entries_month,
-        "entries_unfilled": model.entries_unfilled_month,
-        "entrants_poor_pre_transfer": model.entrants_poor_pre_month,
-        "leavers_poor_pre_transfer": model.leavers_poor_pre_month,
-        "cost_rp_month": model.cost_month / s,
-        "cost_rp_cum": model.cost_cum / s,
-        "cost_per_graduation_rp": (model.cost_cum / model.graduations_cum) if model.graduations_cum else float("nan"),
+        "graduations": model.graduations_month * w,
+        "graduations_cum": model.graduations_cum * w,
+        "exits": model.exits_month * w,
+        "entries": model.entries_month * w,
+        "entries_unfilled": model.entries_unfilled_month * w,
+        "entrants_poor_pre_transfer": model.entrants_poor_pre_month * w,
+        "leavers_poor_pre_transfer": model.leavers_poor_pre_month * w,
+        "cost_rp_month": model.cost_month,
+        "cost_rp_cum": model.cost_cum,
+        "cost_per_graduation_rp": (model.cost_cum / (model.graduations_cum * w)) if model.graduations_cum else float("nan"),
         "wisn_required": float(required.sum()),
         "wisn_ratio": _share(n_fac, float(required.sum())),
     }
@@ -194,7 +202,7 @@ def record(model: CaseloadModel) -> None:
     with np.errstate(invalid="ignore", divide="ignore"):
         cols = {
             "step": np.full(nd, model.steps),
-            "families": fam_by_d.astype(np.int64),
+            "families": fam_by_d * w,
             "population": model.population / s,
             "poor_people": poor_by_d / s,
             "poverty_rate_pct": 100.0 * poor_by_d / model.population,
@@ -204,15 +212,15 @@ def record(model: CaseloadModel) -> None:
             "facilitators": staff_by_d.astype(np.int64),
             "posts": posts_by_d,
             "vacancies": vac_by_d,
-            "caseload_mean": np.where(staff_by_d > 0, assigned_by_d / np.maximum(staff_by_d, 1), np.nan),
+            "caseload_mean": np.where(staff_by_d > 0, assigned_by_d * w / np.maximum(staff_by_d, 1), np.nan),
             "share_fac_over_cap": np.where(staff_by_d > 0, over_by_d / np.maximum(staff_by_d, 1), 0.0),
-            "unassigned_families": fam_by_d.astype(np.int64) - assigned_by_d,
+            "unassigned_families": (fam_by_d - assigned_by_d) * w,
             "visits_per_family": np.where(fam_by_d > 0, visits_by_d / np.maximum(fam_by_d, 1), 0.0),
             "share_unvisited_3m": np.where(fam_by_d > 0, unvisited_by_d / np.maximum(fam_by_d, 1), 0.0),
             "burnout_mean": np.where(staff_by_d > 0, burn_by_d / np.maximum(staff_by_d, 1), np.nan),
             "compliance_rate": np.where(pkh_by_d > 0, comp_by_d / np.maximum(pkh_by_d, 1), np.nan),
             "behaviour_mean": np.where(fam_by_d > 0, beh_by_d / np.maximum(fam_by_d, 1), np.nan),
-            "graduations": np.bincount(model.graduated_districts, minlength=nd) if model.steps else np.zeros(nd, np.int64),
+            "graduations": (np.bincount(model.graduated_districts, minlength=nd) if model.steps else np.zeros(nd)) * w,
             "wisn_required": required,
             "wisn_ratio": ratio,
             "wisn_shortage": required - staff_by_d,
@@ -220,7 +228,7 @@ def record(model: CaseloadModel) -> None:
     model.district_frames.append(cols)
 
 
-def district_frame(model: CaseloadModel) -> pd.DataFrame:
+def district_frame(model: Model) -> pd.DataFrame:
     """The district rows recorded so far as one DataFrame (built once, not every month)."""
     frames = model.district_frames
     nd = model.n_districts

@@ -1,23 +1,26 @@
 """CaseloadModel: social facilitators and KPM families across the 23 kecamatan of Kabupaten Bekasi.
 
 One step is one calendar month. ``step()`` runs the phases of sim.processes in order:
-staffing -> time budget -> visits -> families -> workforce -> record; a policy acts just
-before the phase it names. State lives in numpy columns (sim.state); Facilitator and Family
-Mesa agents are handles onto those rows (sim.agents). The operations that change who is in
-the programme and who holds which post (enrol, remove, open, vacate, hire, rebalance) live
-in sim.population, below the phases: this module builds the initial state and wires the month.
+staffing -> time budget -> visits -> families -> workforce -> record; a policy lever acts
+at its slot, just before or just after the phase it names (never inside record), and
+changes the model only through the lever surface (sim.surface) and the model's operations.
+State lives in numpy columns (sim.state); Facilitator and Family Mesa agents are handles
+onto those rows (sim.agents). The operations that change who is in the programme and who
+holds which post (enrol, remove, open, vacate, hire, rebalance) live in sim.population,
+below the phases: this module builds the initial state and wires the month.
 
 The constructor takes flat keyword arguments, so Mesa's SolaraViz and ``mesa.batch_run``
 can build it: ``CaseloadModel(profile="paper-2023", scale=0.1, rng=42, incentive_rp_month=4e6)``.
-Every keyword beyond the structural ones is a parameter of sim.params (validated: an unknown
-name or a value out of range raises ParameterError naming it and the valid range).
+Every keyword beyond the structural ones is a model parameter of sim.params (validated: an
+unknown name or a value out of range raises ParameterError naming it and the valid range).
+The structural inputs (seed, scale, start) are checked by sim.params.check_structural.
+Lever settings are not keywords: they belong to the lever objects in ``policies``.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -27,17 +30,18 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import invariants, metrics, params, population
+from sim import invariants, metrics, params, population, warmup
 from sim.agents import Facilitator, Family
-from sim.districts import Profile, load_profile
 from sim.invariants import InvariantError as InvariantError  # re-exported
 from sim.processes import PHASES, families, staffing, timebudget, visits, workforce
+from sim.profiles import Profile, load_profile
 from sim.rng import Streams
 from sim.state import FamilyState, PostState
+from sim.surface import LeverSurface
 
 
 class Policy(Protocol):
-    """A policy lever: acts on the model at the start of ``phase`` every month."""
+    """A policy lever: acts on the model every month at its slot, ``when`` (before/after) ``phase``."""
 
     @property
     def name(self) -> str:
@@ -45,13 +49,17 @@ class Policy(Protocol):
 
     @property
     def phase(self) -> str:
-        """The phase of sim.processes.PHASES it acts before."""
+        """The phase of sim.processes.PHASES it acts next to (not ``record``)."""
+
+    @property
+    def when(self) -> str:
+        """'before' or 'after' the phase."""
 
     def setup(self, model: CaseloadModel) -> None:
         """Called once, after the initial state is built."""
 
     def apply(self, model: CaseloadModel) -> None:
-        """Called every month just before ``phase``."""
+        """Called every month at the lever's slot."""
 
 
 @dataclass(frozen=True)
@@ -63,15 +71,8 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> Month:
-        """Parse 'YYYY-MM'."""
-        try:
-            if not re.fullmatch(r"\d{4}-\d{2}", str(text)):
-                raise ValueError
-            y, m = (int(x) for x in str(text).split("-"))
-            if not (1 <= m <= 12 and 1900 <= y <= 2200):
-                raise ValueError
-        except ValueError:
-            raise params.ParameterError(f"start: expected a month 'YYYY-MM' such as '2021-01', got {text!r}") from None
+        """Parse 'YYYY-MM' (checked by sim.params.check_structural)."""
+        y, m = (int(x) for x in params.check_structural("start", text).split("-"))
         return cls(y, m)
 
     def plus(self, months: int) -> Month:
@@ -87,6 +88,7 @@ class Month:
         return f"{self.year:04d}-{self.month:02d}"
 
 
+#: constructor keywords that are not model parameters (their bounds: sim.params.STRUCTURAL)
 STRUCTURAL = ("profile", "scale", "start", "policies", "check_invariants", "rng")
 
 
@@ -99,12 +101,13 @@ class CaseloadModel(mesa.Model):
 
     Args:
         profile: data profile, ``"paper-2023"`` (the paper's picture, default) or ``"official"``.
-        scale: share of the full population of families and facilitators to simulate (0 < scale <= 2).
+        scale: share of the KPM families to simulate (0.05 <= scale <= 2); each simulated family
+            stands for ``family_weight`` = 1 / scale families. Facilitators are never scaled.
         start: first simulated month, ``"YYYY-MM"`` (default January 2021).
-        policies: policy levers (sim.policies) switched on; none by default.
+        policies: policy levers (sim.policies) switched on, with their settings; none by default.
         check_invariants: check conservation and bounds after every step (tests).
         rng: seed (int) or None for a fresh seed; the seed is kept in ``model.seed``.
-        **overrides: any parameter of sim.params.
+        **overrides: any model parameter of sim.params (not a lever setting).
 
     """
 
@@ -120,24 +123,36 @@ class CaseloadModel(mesa.Model):
     ) -> None:
         if rng is None:
             rng = int(np.random.SeedSequence().generate_state(2, dtype=np.uint64)[0] >> np.uint64(1))  # fresh, then recorded
-        if isinstance(rng, bool) or not isinstance(rng, (int, np.integer)) or rng < 0:
-            raise params.ParameterError(f"rng: expected a non-negative integer seed, got {rng!r}")
-        super().__init__(rng=int(rng))
-        self.seed = int(rng)
+        seed = params.check_structural("seed", rng, "rng")
+        super().__init__(rng=seed)
+        self.seed = seed
         self.streams = Streams(self.seed)
+        settings = [k for k in overrides if k in params.PARAMS and params.PARAMS[k].lever]
+        if settings:
+            raise params.ParameterError(
+                f"'{settings[0]}' is a lever setting, not a model parameter: give it to the lever "
+                "(a scenario's [policies] table, or run_scenario(..., overrides=...))", settings[0])
         self.p: dict[str, Any] = params.validate(overrides)
         self.overrides = dict(overrides)
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 2:
-            raise params.ParameterError(f"scale: expected a number in (0, 2], got {scale!r}")
-        self.scale = float(scale)
+        self.scale = params.check_structural("scale", scale)
+        #: families each simulated family stands for (docs/ODD.md 2.5)
+        self.family_weight = 1.0 / self.scale
         self.start = Month.parse(start)
         self.profile_name = profile
-        self.profile: Profile = load_profile(profile, scale=self.scale)
+        self.profile: Profile = load_profile(profile, scale=self.scale, household_size=self.p["household_size"])
         self.check = bool(check_invariants)
         self.policies: list[Policy] = list(policies or [])
+        slots = [ph for ph in PHASES if ph != "record"]
         for pol in self.policies:
-            if pol.phase not in PHASES:
-                raise params.ParameterError(f"policy '{pol.name}': unknown phase '{pol.phase}', valid: {PHASES}")
+            if pol.phase not in slots or pol.when not in ("before", "after"):
+                raise params.ParameterError(
+                    f"policy '{pol.name}': acts {pol.when!r} {pol.phase!r}; a lever acts 'before' or 'after' "
+                    f"one of {slots}", pol.name)
+        # levers in slot order, fixed for the run
+        self._slots: dict[tuple[str, str], list[Policy]] = {
+            (when, ph): [pol for pol in self.policies if pol.phase == ph and pol.when == when]
+            for ph in PHASES for when in ("before", "after")
+        }
 
         d = self.profile.districts
         self.n_districts = len(d)
@@ -147,14 +162,8 @@ class CaseloadModel(mesa.Model):
         self.vulnerable = d["vulnerable"].to_numpy(dtype=bool)
         self.remoteness = d["remoteness"].to_numpy(dtype=np.float64)
 
-        # levers that policies may change; defaults are the baseline
-        self.incentive_multiplier = np.ones(self.n_districts)
-        self.admin_factor = 1.0
-        self.training_prob = self.p["training_prob_month"]
-        self.training_gain_mult = 1.0
-        self.training_cost_mult = 1.0
-        self.graduation_push = 1.0
-        self.extra_cost_month = 0.0
+        # what policy levers may change (sim.surface); the baseline until a lever acts
+        self.surface = LeverSurface.baseline(self.n_districts, self.p)
 
         self._derive()
         self._counters()
@@ -163,8 +172,14 @@ class CaseloadModel(mesa.Model):
         self.family_agents: list[Family | None] = []
         self.facilitator_agents: list[Facilitator | None] = []
         self.changed_districts: set[int] = set()
+        # a steady start (sim.warmup, docs/ODD.md 5.4), before any policy is set up, so every
+        # scenario of a replicate starts from the same state: the workforce is warmed up
+        # first (families are then shared over the posts filled at the end of it)
+        self.families = FamilyState(0)
         self._init_posts()
+        warmup.warm_up_workforce(self)
         self._init_families()
+        warmup.warm_up_families(self)
         self._init_poverty()
         self.cost_cum = 0.0
         self.graduations_cum = 0
@@ -174,7 +189,8 @@ class CaseloadModel(mesa.Model):
         self.district_frames: list[dict[str, np.ndarray]] = []
         for pol in self.policies:
             pol.setup(self)
-        self._spin_up_workforce()
+        self._counters()
+        timebudget.step(self)
         self.month = self.start.month
         self.year = self.start.year
         metrics.record(self)
@@ -193,16 +209,19 @@ class CaseloadModel(mesa.Model):
         self.pkh_ratio = p["pkh_transfer_rp_family_year"] / 12.0 / hh / line
         self.sembako_ratio = p["sembako_transfer_rp_family_month"] / hh / line
         self.natural_exit_prob = 1.0 - (1.0 - p["natural_exit_rate_year"]) ** (1.0 / 12.0)
-        self.outcome_evaluation = p["evaluation_scheme"] == "social_outcome"
-        self.supervision_ratio = p["supervision_ratio"]
-        self.pop_growth_month = (1.0 + p["population_growth_year"]) ** (1.0 / 12.0)
+        # the data profile says how its population grows (paper-2023: held constant, as the
+        # paper's population note says; official: BPS-implied); an explicit override wins
+        growth = self.overrides.get("population_growth_year", self.profile.population_growth_year)
+        self.population_growth_year = float(growth)
+        self.p["population_growth_year"] = self.population_growth_year  # the value used, for manifests
+        self.pop_growth_month = (1.0 + self.population_growth_year) ** (1.0 / 12.0)
         self.nonkpm_trend_month = float(np.exp(p["nonkpm_poor_trend_year"] / 12.0))
 
     @property
     def supervision_resource(self) -> float:
         """Support resources R from supervision (JD-R): full at the good ratio, less when stretched."""
         p = self.p
-        return float(p["supervision_resource_max"] * min(1.0, p["supervision_good_ratio"] / self.supervision_ratio))
+        return float(p["supervision_resource_max"] * min(1.0, p["supervision_good_ratio"] / self.surface.supervision_ratio))
 
     def _counters(self) -> None:
         self.hires_month = 0
@@ -216,10 +235,11 @@ class CaseloadModel(mesa.Model):
         self.leavers_poor_pre_month = 0
         self.cost_month = 0.0
         self.graduated_districts = np.empty(0, dtype=np.int64)
+        self.surface.new_month()
 
     def incentive_for(self, districts: np.ndarray) -> np.ndarray:
         """Monthly pay of a post in each of ``districts`` (base incentive x regional multiplier)."""
-        return self.p["incentive_rp_month"] * self.incentive_multiplier[np.asarray(districts, dtype=np.int64)]
+        return self.p["incentive_rp_month"] * self.surface.incentive_multiplier[np.asarray(districts, dtype=np.int64)]
 
     def _init_posts(self) -> None:
         p = self.p
@@ -241,6 +261,7 @@ class CaseloadModel(mesa.Model):
         ps.contract_month[rows] = rng.integers(1, 13, n)
         ps.filled[rows] = True
         ps.incentive_rp[rows] = self.incentive_for(ps.district[rows])
+        population.draw_facilitator_traits(self, rows, rng)
         self.facilitator_agents = [None] * ps.capacity
         population.create_facilitators(self, rows)
 
@@ -285,22 +306,17 @@ class CaseloadModel(mesa.Model):
         fam = self.families
         return np.bincount(fam.district[fam.poor], minlength=self.n_districts) * self.p["household_size"]
 
-    def _spin_up_workforce(self) -> None:
-        """Start burnout and motivation at their steady state under the initial load (24 months)."""
-        timebudget.step(self)
-        ps = self.posts
-        pay_ratio = ps.incentive_rp / self.p["reference_pay_rp_month"]
-        ps.motivation[:] = np.where(ps.filled, workforce.motivation_target(self, pay_ratio), 0.0)
-        b = np.zeros(ps.capacity)
-        for _ in range(24):
-            b = workforce.burnout_next(self, b)
-        ps.burnout[:] = np.where(ps.filled, b, 0.0)
-        timebudget.step(self)
-
     # ------------------------------------------------------------------ agents
     def facilitator_at(self, post: int) -> Facilitator | None:
         """The facilitator holding ``post``, or None when it is vacant."""
         return self.facilitator_agents[post] if 0 <= post < len(self.facilitator_agents) else None
+
+    def refresh_caseload(self) -> None:
+        """Recount every post's caseload (regency scale) from the families' assignments."""
+        fam = self.families
+        assigned = fam.active & (fam.fac >= 0)
+        n = np.bincount(fam.fac[assigned], minlength=self.posts.capacity)[: self.posts.capacity]
+        self.posts.caseload[:] = n * self.family_weight
 
     # ------------------------------------------------------------------ time
     @property
@@ -332,10 +348,11 @@ class CaseloadModel(mesa.Model):
         self.year, self.month = m.year, m.month
         self._counters()
         for phase in PHASES:
-            for pol in self.policies:
-                if pol.phase == phase:
-                    pol.apply(self)
+            for pol in self._slots["before", phase]:
+                pol.apply(self)
             _PHASE_FN[phase](self)
+            for pol in self._slots["after", phase]:
+                pol.apply(self)
         self.datacollector.collect(self)
         if self.check:
             self.check_invariants()
@@ -354,8 +371,12 @@ class CaseloadModel(mesa.Model):
         return df
 
     def parameters(self) -> dict[str, Any]:
-        """Every parameter value of this run."""
+        """Every model parameter value of this run (levers never change them)."""
         return dict(self.p)
+
+    def lever_settings(self) -> dict[str, dict[str, Any]]:
+        """The settings of every lever switched on in this run, defaults filled in."""
+        return {pol.name: dict(getattr(pol, "values", {})) for pol in self.policies}
 
     # ------------------------------------------------------------------ checks
     def check_invariants(self) -> None:
@@ -377,7 +398,8 @@ def _signature() -> inspect.Signature:
     """The constructor's signature with every parameter of sim.params as a keyword."""
     base = inspect.signature(CaseloadModel.__init__)
     fixed = [v for k, v in base.parameters.items() if k != "overrides"]
-    extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=s.default) for n, s in params.PARAMS.items()]
+    extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=params.PARAMS[n].default)
+             for n in params.MODEL_PARAMS]
     head = [v.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD) for v in fixed]
     return base.replace(parameters=head + extra)
 

@@ -40,7 +40,7 @@ from sim.agents import Facilitator, Family
 from sim.state import Columns
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 
 # ------------------------------------------------------------------ rows and handles
@@ -58,7 +58,7 @@ def free_rows(cols: Columns, in_use: str, handles: list[Any], n: int) -> np.ndar
     return free[:n]
 
 
-def create_facilitators(model: CaseloadModel, posts_idx: Iterable[int]) -> None:
+def create_facilitators(model: Model, posts_idx: Iterable[int]) -> None:
     """Create Facilitator agents for newly filled posts."""
     agents = model.facilitator_agents
     if len(agents) < model.posts.capacity:
@@ -67,7 +67,7 @@ def create_facilitators(model: CaseloadModel, posts_idx: Iterable[int]) -> None:
         agents[post] = Facilitator(model, post)
 
 
-def create_family_handles(model: CaseloadModel, rows: np.ndarray) -> None:
+def create_family_handles(model: Model, rows: np.ndarray) -> None:
     """Create and register one Family agent per row of ``rows``."""
     idx = rows.tolist()
     agents = model.family_agents
@@ -75,22 +75,68 @@ def create_family_handles(model: CaseloadModel, rows: np.ndarray) -> None:
         agents[r] = a
 
 
-# ------------------------------------------------------------------ transfers and traits
-def transfers(model: CaseloadModel, rows: np.ndarray | slice) -> np.ndarray:
+# ------------------------------------------------------------------ traits of new holders and families
+def draw_facilitator_traits(model: Model, posts_idx: np.ndarray, rng: np.random.Generator) -> None:
+    """Burnout susceptibility, overload threshold and recovery multiplier of new holders (docs/ODD.md 7.5)."""
+    p = model.p
+    n = posts_idx.size
+    z = rng.standard_normal((3, n))
+    s_sd, r_sd = p["burnout_susceptibility_sd"], p["burnout_recovery_sd"]
+    ps = model.posts
+    ps.susceptibility[posts_idx] = np.exp(s_sd * z[0] - 0.5 * s_sd * s_sd)
+    ps.overload_threshold[posts_idx] = np.clip(p["burnout_threshold"] + p["burnout_threshold_sd"] * z[1], 0.5, 1.5)
+    ps.recovery_mult[posts_idx] = np.exp(r_sd * z[2] - 0.5 * r_sd * r_sd)
+
+
+def shock_sd(p: dict) -> float:
+    """Stationary s.d. of the AR(1) consumption shock: sd / sqrt(1 - rho^2)."""
+    rho = p["welfare_persistence"]
+    return float(p["welfare_shock_sd"] / np.sqrt(max(1.0 - rho * rho, 1e-9)))
+
+
+def stationary_shock(p: dict, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Shocks drawn from the AR(1)'s stationary law (normal: the shock sums ~10 innovations)."""
+    return (shock_sd(p) * rng.standard_normal(n)).astype(np.float32)
+
+
+def months_above_from_history(p: dict, log_perm: np.ndarray, shock: np.ndarray, transfers: np.ndarray,
+                              rng: np.random.Generator) -> np.ndarray:
+    """Consecutive months above the graduation threshold, from a shock history drawn backwards.
+
+    A stationary Gaussian AR(1) is time-reversible, so past shocks follow
+    s[t-1] = rho s[t] + sqrt(1 - rho^2) sd_stat z. The count is capped at graduation_months
+    (only whether it has been reached matters).
+    """
+    g = int(p["graduation_months"])
+    rho = p["welfare_persistence"]
+    innov = np.sqrt(max(1.0 - rho * rho, 0.0)) * shock_sd(p)
+    thr = p["graduation_threshold"]
+    s = shock.astype(np.float64)
+    run = np.zeros(s.size, dtype=np.int16)
+    alive = np.ones(s.size, dtype=bool)
+    for _ in range(g):
+        above = np.exp(log_perm + s) + transfers >= thr
+        alive &= above
+        run += alive
+        s = rho * s + innov * rng.standard_normal(s.size)
+    return run
+
+
+def transfers(model: Model, rows: np.ndarray | slice) -> np.ndarray:
     """Transfers per person as a share of the poverty line for ``rows`` (PKH if compliant, Sembako)."""
     fam = model.families
     pkh = (fam.pkh[rows] & fam.compliant[rows]) * np.float32(model.pkh_ratio)
     return pkh + fam.sembako[rows] * np.float32(model.sembako_ratio)
 
 
-def initial_poor_share(model: CaseloadModel) -> float:
+def initial_poor_share(model: Model) -> float:
     """Share of KPM members poor (after transfers) at the start, from the profile (ODD 5.4)."""
     pr = model.profile
     kpm_persons = pr.families_total / model.scale * model.p["household_size"]
     return float(np.clip(model.p["share_poor_in_kpm"] * pr.poor_people_start / kpm_persons, 0.01, 0.95))
 
 
-def draw_family_traits(model: CaseloadModel, rows: np.ndarray, rng: np.random.Generator, initial: bool) -> None:
+def draw_family_traits(model: Model, rows: np.ndarray, rng: np.random.Generator, initial: bool) -> None:
     """Programmes, behaviour, consumption and contact history of new families in ``rows``."""
     p = model.p
     fam = model.families
@@ -102,7 +148,8 @@ def draw_family_traits(model: CaseloadModel, rows: np.ndarray, rng: np.random.Ge
     fam.compliant[rows] = rng.random(n) < p["compliance_base"]
     fam.months_since_visit[rows] = rng.integers(0, 7, n) if initial else 3
     fam.rapport[rows] = rng.uniform(0.3, 0.8, n) if initial else 0.0
-    fam.shock[rows] = 0.0
+    # shocks from their stationary law, not 0 (sim.warmup)
+    fam.shock[rows] = stationary_shock(p, rng, n)
     fam.visits[rows] = 0
     fam.entered_step[rows] = model.steps
     z = rng.standard_normal(n)
@@ -110,26 +157,27 @@ def draw_family_traits(model: CaseloadModel, rows: np.ndarray, rng: np.random.Ge
     if initial:
         # location so that the initial share of poor KPM matches the profile (see ODD 5)
         t = transfers(model, rows)
-        c = np.log(np.clip(1.0 - t, 1e-6, None)) - sd * z
+        c = np.log(np.clip(1.0 - t, 1e-6, None)) - sd * z - fam.shock[rows]
         model.initial_kpm_poor_share = initial_poor_share(model)
         model.welfare_location = float(np.quantile(c, 1.0 - model.initial_kpm_poor_share))
     fam.log_perm[rows] = model.welfare_location + sd * z
+    t = transfers(model, rows)
     market = np.exp(fam.log_perm[rows] + fam.shock[rows])
     fam.poor_pre[rows] = market < 1.0
-    fam.welfare[rows] = market + transfers(model, rows)
+    fam.welfare[rows] = market + t
     fam.poor[rows] = fam.welfare[rows] < 1.0
-    # families already above the graduation line have been so for a random part of the
-    # qualifying period (otherwise they would all graduate in the same month)
-    above = fam.welfare[rows] >= p["graduation_threshold"]
-    fam.months_above[rows] = np.where(above, rng.integers(0, p["graduation_months"], n), 0)
+    # months above the graduation line from a shock history drawn backwards (sim.warmup;
+    # for the initial families the warm-up draws them, after it has set their consumption)
+    if not initial:
+        fam.months_above[rows] = months_above_from_history(
+            p, fam.log_perm[rows].astype(np.float64), fam.shock[rows], t.astype(np.float64), rng)
 
 
 # ------------------------------------------------------------------ posts
-def hire(model: CaseloadModel, posts_idx: np.ndarray, skill: float) -> None:
+def hire(model: Model, posts_idx: np.ndarray, skill: float) -> None:
     """Put new facilitators into ``posts_idx`` (open, vacant posts) and create their agents."""
     if posts_idx.size == 0:
         return
-    p = model.p
     ps = model.posts
     rng = model.streams["recruitment"]
     n = posts_idx.size
@@ -143,15 +191,16 @@ def hire(model: CaseloadModel, posts_idx: np.ndarray, skill: float) -> None:
     ps.tenure_months[posts_idx] = 0
     ps.months_since_training[posts_idx] = 999
     ps.trained_since_start[posts_idx] = False
-    ps.local[posts_idx] = draws[:, 2] < p["local_share_hires"]
+    ps.local[posts_idx] = draws[:, 2] < model.surface.local_hiring_share
     ps.contract_month[posts_idx] = model.month
     ps.incentive_rp[posts_idx] = model.incentive_for(ps.district[posts_idx])
+    draw_facilitator_traits(model, posts_idx, rng)
     model.hires_month += n
     create_facilitators(model, posts_idx)
     model.changed_districts.update(int(d) for d in np.unique(ps.district[posts_idx]))
 
 
-def vacate_posts(model: CaseloadModel, posts_idx: np.ndarray) -> None:
+def vacate_posts(model: Model, posts_idx: np.ndarray) -> None:
     """Facilitators leave ``posts_idx``: the posts wait for the recruitment lag, their families are shared out."""
     if posts_idx.size == 0:
         return
@@ -169,7 +218,7 @@ def vacate_posts(model: CaseloadModel, posts_idx: np.ndarray) -> None:
     rebalance(model)
 
 
-def open_posts(model: CaseloadModel, districts: np.ndarray, fill_now: bool = False,
+def open_posts(model: Model, districts: np.ndarray, fill_now: bool = False,
                lag_months: int | None = None) -> np.ndarray:
     """Open new funded posts in ``districts`` (one per entry); return their indices.
 
@@ -196,13 +245,6 @@ def open_posts(model: CaseloadModel, districts: np.ndarray, fill_now: bool = Fal
     return idx
 
 
-def refresh_caseload(model: CaseloadModel) -> None:
-    """Recount every post's caseload from the families' assignments."""
-    fam = model.families
-    assigned = fam.active & (fam.fac >= 0)
-    model.posts.caseload[:] = np.bincount(fam.fac[assigned], minlength=model.posts.capacity)[: model.posts.capacity]
-
-
 def water_fill(counts: np.ndarray, m: int) -> np.ndarray:
     """How many of ``m`` items each bin gets when items always go to the emptiest bin."""
     k = counts.size
@@ -223,7 +265,7 @@ def water_fill(counts: np.ndarray, m: int) -> np.ndarray:
     return give
 
 
-def rebalance(model: CaseloadModel, districts: set[int] | None = None) -> None:
+def rebalance(model: Model, districts: set[int] | None = None) -> None:
     """Share each changed district's families over its facilitators, moving as few as possible.
 
     Families without a facilitator (theirs left) go to the least loaded colleagues first. If
@@ -274,18 +316,18 @@ def rebalance(model: CaseloadModel, districts: set[int] | None = None) -> None:
 
 
 # ------------------------------------------------------------------ families
-def kpm_persons_by_district(model: CaseloadModel) -> np.ndarray:
+def kpm_persons_by_district(model: Model) -> np.ndarray:
     """Members of enrolled families (x scale) by kecamatan."""
     fam = model.families
     return np.bincount(fam.district[fam.active], minlength=model.n_districts) * float(model.p["household_size"])
 
 
-def outside_nonpoor(model: CaseloadModel) -> np.ndarray:
+def outside_nonpoor(model: Model) -> np.ndarray:
     """Persons (x scale) outside the programme and not poor, by kecamatan."""
     return model.population - kpm_persons_by_district(model) - model.nonkpm_poor
 
 
-def remove_families(model: CaseloadModel, rows: np.ndarray) -> None:
+def remove_families(model: Model, rows: np.ndarray) -> None:
     """Families in ``rows`` leave the programme (graduation, natural exit or quota cut).
 
     Those poor before transfers return to the poor outside the programme of their kecamatan.
@@ -318,7 +360,7 @@ def _first_in_district(dist: np.ndarray, room: np.ndarray) -> np.ndarray:
     return rank < room[dist]
 
 
-def enrol_families(model: CaseloadModel, n: int) -> None:
+def enrol_families(model: Model, n: int) -> None:
     """Enrol up to ``n`` new families where the eligible poor outside the programme are now.
 
     Each entrant's kecamatan is drawn in proportion to the poor outside the programme
@@ -364,7 +406,7 @@ def enrol_families(model: CaseloadModel, n: int) -> None:
     model.entrants_poor_pre_month += int(poor_pre.sum())
 
 
-def assign_to_least_loaded(model: CaseloadModel, rows: np.ndarray) -> None:
+def assign_to_least_loaded(model: Model, rows: np.ndarray) -> None:
     """Give each family of ``rows`` a filled post of its kecamatan, least loaded first, round-robin."""
     fam = model.families
     ps = model.posts
@@ -378,7 +420,7 @@ def assign_to_least_loaded(model: CaseloadModel, rows: np.ndarray) -> None:
         fam.fac[mine] = order[np.arange(mine.size) % order.size]
 
 
-def grow_population(model: CaseloadModel) -> None:
+def grow_population(model: Model) -> None:
     """End of the month: the population grows; the poor outside the programme follow their trend.
 
     ``model.outside_poor_growth`` keeps this month's factor for the invariant of the pool.

@@ -21,10 +21,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import population
-
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 def available_hours(p: dict) -> float:
     """Working hours a month for facilitation: contract hours less leave and support time."""
@@ -34,18 +32,18 @@ def available_hours(p: dict) -> float:
 RUSH_MAX = 0.3  # [A] at most 30% more visits than time allows, each proportionally shorter
 
 
-def step(model: CaseloadModel) -> None:
+def step(model: Model) -> None:
     """Compute caseload, hours by activity, load ratio and visits planned for every post."""
     p = model.p
     ps = model.posts
-    population.refresh_caseload(model)
+    model.refresh_caseload()
     filled = ps.filled
     c = ps.caseload.astype(np.float64)
     b = ps.burnout
     h0 = available_hours(p)
     hours = h0 * (1.0 - p["absence_per_burnout"] * b)
     admin = c * (p["admin_min_per_family_month"] / 60.0) * (1.0 - p["digital_skill_admin_saving"] * ps.s_tech)
-    admin = np.minimum(admin * model.admin_factor, hours)
+    admin = np.minimum(admin * model.surface.admin_factor, hours)
     groups_needed = np.ceil(c / p["group_size_families"]) * p["group_session_h"]
     groups = np.minimum(groups_needed, hours - admin)
     visit_hours = np.maximum(hours - admin - groups, 0.0)
