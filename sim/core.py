@@ -57,6 +57,7 @@ class Model(Protocol):
     exits_month: int
     entries_month: int
     cost_month: float
+    cost_lines: dict[str, float]    # this month's cost by line and funder (sim.processes.cost)
     graduated_districts: np.ndarray
     cost_cum: float
     graduations_cum: int

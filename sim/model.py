@@ -1,8 +1,8 @@
 """CaseloadModel: social facilitators and KPM families across the 23 kecamatan of Kabupaten Bekasi.
 
 One step is one calendar month. ``step()`` runs the phases of sim.processes in order:
-staffing -> time budget -> visits -> families -> workforce -> record; a policy lever acts
-at its slot, just before or just after the phase it names (never inside record), and
+staffing -> time budget -> visits -> families -> workforce -> cost -> record; a policy lever acts
+at its slot, just before or just after the phase it names (never next to cost or record), and
 changes the model only through the lever surface (sim.surface) and the model's operations.
 State lives in numpy columns (sim.state); Facilitator and Family Mesa agents are handles
 onto those rows (sim.agents).
@@ -31,7 +31,7 @@ import pandas as pd
 from sim import invariants, metrics, params, warmup
 from sim.agents import Facilitator, Family
 from sim.invariants import InvariantError as InvariantError  # re-exported
-from sim.processes import PHASES, families, staffing, timebudget, visits, workforce
+from sim.processes import PHASES, cost, families, staffing, timebudget, visits, workforce
 from sim.profiles import Profile, load_profile
 from sim.rng import Streams
 from sim.state import Columns, FamilyState, PostState
@@ -140,7 +140,8 @@ class CaseloadModel(mesa.Model):
         self.profile: Profile = load_profile(profile, scale=self.scale, household_size=self.p["household_size"])
         self.check = bool(check_invariants)
         self.policies: list[Policy] = list(policies or [])
-        slots = [ph for ph in PHASES if ph != "record"]
+        # not next to cost or record: a lever's cost must be booked by the cost phase, after it
+        slots = [ph for ph in PHASES if ph not in ("cost", "record")]
         for pol in self.policies:
             if pol.phase not in slots or pol.when not in ("before", "after"):
                 raise params.ParameterError(
@@ -230,6 +231,7 @@ class CaseloadModel(mesa.Model):
         self.exits_month = 0
         self.entries_month = 0
         self.cost_month = 0.0
+        self.cost_lines = cost.zero_lines()
         self.graduated_districts = np.empty(0, dtype=np.int64)
         self.surface.new_month()
 
@@ -471,7 +473,7 @@ class CaseloadModel(mesa.Model):
         return self.start.plus(k).as_date()
 
     def step(self) -> None:
-        """One month: staffing, time budget, visits, families, workforce, record (sim.processes)."""
+        """One month: staffing, time budget, visits, families, workforce, cost, record (sim.processes)."""
         m = self.current_month
         self.year, self.month = m.year, m.month
         self._counters()
@@ -532,6 +534,7 @@ _PHASE_FN = {
     "visits": visits.step,
     "families": families.step,
     "workforce": workforce.step,
+    "cost": cost.step,
     "record": metrics.record,
 }
 

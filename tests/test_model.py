@@ -428,6 +428,9 @@ def test_policy_with_unknown_phase_raises() -> None:
     Bad.phase = "record"  # levers do not borrow the record phase
     with pytest.raises(ParameterError, match=r"policy 'bad': acts 'before' 'record'"):
         CaseloadModel(scale=0.1, policies=[Bad()])
+    Bad.phase = "cost"  # nor sit next to cost: a lever's cost must come before the cost phase books it
+    with pytest.raises(ParameterError, match=r"policy 'bad': acts 'before' 'cost'"):
+        CaseloadModel(scale=0.1, policies=[Bad()])
     Bad.phase, Bad.when = "staffing", "during"
     with pytest.raises(ParameterError, match=r"policy 'bad': acts 'during' 'staffing'"):
         CaseloadModel(scale=0.1, policies=[Bad()])

@@ -69,7 +69,7 @@ def test_registry_has_the_six_levers_with_valid_slots_and_sourced_settings() -> 
     assert set(LEVER_SCENARIOS) == set(REGISTRY)
     for name, cls in REGISTRY.items():
         assert cls.name == name
-        assert cls.phase in PHASES and cls.phase != "record", name  # levers do not borrow record
+        assert cls.phase in PHASES and cls.phase not in ("cost", "record"), name  # levers do not borrow record
         assert cls.when in WHEN, name
         assert cls.title, name
         assert cls.__doc__ and cls.settings, name
@@ -360,7 +360,10 @@ def test_outcome_evaluation_admin_factor_scales_admin_time() -> None:
     less = run({"outcome_evaluation": {"admin_factor": 0.8}}, 1, 1)
     f = base.posts.filled
     assert np.array_equal(f, less.posts.filled)
-    np.testing.assert_allclose(less.posts.hours_admin[f], 0.8 * base.posts.hours_admin[f], rtol=1e-12)
+    # where admin fills every hour (the most loaded, burned-out facilitators) it is capped at the hours
+    free = f & (base.posts.hours_admin < base.posts.hours_avail - 1e-9)
+    assert free.sum() > 0.8 * f.sum()
+    np.testing.assert_allclose(less.posts.hours_admin[free], 0.8 * base.posts.hours_admin[free], rtol=1e-12)
 
 
 def test_outcome_evaluation_graduation_push_raises_graduations() -> None:
