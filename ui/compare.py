@@ -53,27 +53,19 @@ solara.lab.on_kernel_start(_cancel_on_close)
 
 
 def headline(c: Any, lang: str = "en") -> str:
-    """The plain-language statement of the comparison (analysis.compare's, when it has one)."""
-    for mod_name in ("analysis.compare", "analysis.report", "analysis.headline"):
+    """The plain-language statement of the comparison: the report's (analysis.headline) in English.
+
+    The report's statement is English only; in Bahasa Indonesia the page gives the same
+    paired differences in a sentence of its own (``fallback_headline``).
+    """
+    if lang == "en":
         try:
-            mod = __import__(mod_name, fromlist=["headline"])
-        except ImportError:
-            continue
-        fn = getattr(mod, "headline", None)
-        if callable(fn):
-            try:
-                out = fn(c, lang=lang)
-            except TypeError:  # no language argument: the English statement
-                try:
-                    out = fn(c)
-                except Exception:  # another signature: fall back to the statement below
-                    continue
-            except Exception:  # fall back to the statement below
-                continue
-            if isinstance(out, str):
-                return out
-            if isinstance(out, (list, tuple)):
-                return " ".join(str(x) for x in out)
+            from analysis.headline import headline as report_headline
+
+            out = report_headline(c)
+            return " ".join(out) if isinstance(out, (list, tuple)) else str(out)
+        except Exception:  # a comparison the report's statement cannot read: the page's own sentence
+            pass
     return fallback_headline(c, lang)
 
 
