@@ -137,7 +137,8 @@ def Controls() -> None:
     playing = state.playing.value
 
     def play_loop(cancel: threading.Event) -> None:
-        while state.playing.value and not cancel.is_set():
+        closed = state.session_closed_event()
+        while state.playing.value and not cancel.is_set() and not closed.is_set():
             r = state.run.value
             if r is None or r.finished:
                 state.playing.set(False)
