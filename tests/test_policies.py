@@ -19,7 +19,6 @@ import pytest
 
 from runs import scenario
 from runs.runner import run_scenario
-from sim import params
 from sim.model import CaseloadModel
 from sim.params import ParameterError
 from sim.policies import REGISTRY, WHEN, PolicyError, build_policies, check_settings
@@ -220,7 +219,8 @@ def test_no_lever_changes_a_model_parameter() -> None:
     before = dict(model.p)
     for _ in range(13):
         model.step()
-    assert model.p == before == params.validate({"local_share_hires": 0.2, "supervision_ratio": 50.0})
+    assert model.p == before
+    assert (model.p["local_share_hires"], model.p["supervision_ratio"]) == (0.2, 50.0)
     assert model.lever_settings()["supervision"]["ratio"] == 20.0
 
 
@@ -360,7 +360,11 @@ def test_outcome_evaluation_admin_factor_scales_admin_time() -> None:
     less = run({"outcome_evaluation": {"admin_factor": 0.8}}, 1, 1)
     f = base.posts.filled
     assert np.array_equal(f, less.posts.filled)
-    np.testing.assert_allclose(less.posts.hours_admin[f], 0.8 * base.posts.hours_admin[f], rtol=1e-12)
+    # where admin does not take every available hour (it is capped at them), it is 80% of the baseline's
+    free = f & (base.posts.hours_admin < base.posts.hours_avail)
+    assert free.sum() > 0.5 * f.sum()
+    np.testing.assert_allclose(less.posts.hours_admin[free], 0.8 * base.posts.hours_admin[free], rtol=1e-12)
+    assert np.all(less.posts.hours_admin[f] <= base.posts.hours_admin[f] + 1e-9)
 
 
 def test_outcome_evaluation_graduation_push_raises_graduations() -> None:
