@@ -77,7 +77,8 @@ class FamilyState(Columns):
     log_perm: F32                 # permanent log consumption / poverty line (market part)
     shock: F32                    # transitory log consumption, AR(1)
     welfare: F32                  # consumption incl. transfers / poverty line
-    poor: Bool
+    poor: Bool                    # welfare < 1: poor after transfers
+    poor_pre: Bool                # exp(log_perm + shock) < 1: poor before transfers (sim.population)
     k_edu: F32                    # behaviour scores in [0, 1]
     k_health: F32
     k_fin: F32

@@ -19,7 +19,7 @@ every month's cost.
 The lever acts after the workforce phase (its slot: ``when = "after"``, ``phase =
 "workforce"``), so that the month's courses come after the baseline's advanced courses,
 quits and skill decay. It writes this month's courses and cost to the lever surface
-(``courses_month``, ``cost_month``), which the record phase adds to the month's figures.
+(``courses_month``, ``cost_month``), which the cost phase books (sim.processes.cost).
 """
 
 from __future__ import annotations
