@@ -100,6 +100,8 @@ class Indicator:
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("poverty_rate_pct", "Poverty rate", "% of population", "state", _num(2), bounds=PCT),
     Indicator("poor_people", "Poor people", "persons (regency scale)", "state", _num(0)),
+    Indicator("poverty_rate_pre_transfer_pct", "Poverty rate before transfers", "% of population, welfare without PKH and "
+              "Sembako", "state", _num(2), bounds=PCT, optional=True),
     Indicator("caseload_mean", "Caseload, mean", "KPM families per facilitator", "state", _num(1)),
     Indicator("caseload_p95", "Caseload, 95th percentile", "KPM families per facilitator", "state", _num(1)),
     Indicator("share_fac_over_cap", "Facilitators above 1:150", "share of facilitators (0-1)", "state", _pct(1), _pp(1),

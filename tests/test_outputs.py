@@ -14,7 +14,7 @@ from scipy import stats
 
 from analysis import compare, costeff, headline, report
 from analysis.intervals import clip
-from sim import metrics
+from sim import metrics, population
 from sim.model import CaseloadModel
 from sim.policies import build_policies
 from sim.processes import cost
@@ -87,7 +87,7 @@ def test_family_weighted_burnout_is_the_caseload_weighted_mean_of_facilitator_bu
 
 def test_no_contact_shares_are_one_when_no_family_can_be_visited() -> None:
     m = CaseloadModel(scale=0.1, rng=2)
-    m.vacate_posts(np.flatnonzero(m.posts.filled))  # nobody left to visit anyone ...
+    population.vacate_posts(m, np.flatnonzero(m.posts.filled))  # nobody left to visit anyone ...
     m.posts.refill_step[:] = -1  # ... and no post is refilled (posts vacant at the start included)
     for _ in range(7):
         m.step()
