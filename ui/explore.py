@@ -124,6 +124,8 @@ def on_scenario_upload(name: str, size: int, data: bytes | None) -> None:
     except UploadError as e:
         state.message.set(str(e))
         return
+    if sc.name in scenario_names():  # never shadow a scenario of scenarios/ or a profile
+        sc = dataclasses.replace(sc, name=f"uploaded-{sc.name}")
     state.uploaded.set({**state.uploaded.value, sc.name: sc})
     choose_scenario(sc.name)
     state.message.set(t("upload.ok", name=sc.name))
