@@ -212,6 +212,11 @@ class CaseloadModel(mesa.Model):
         self.entries_month = 0
         self.cost_month = 0.0
         self.graduated_districts = np.empty(0, dtype=np.int64)
+        # admin backlog and late payments this month (sim/processes/timebudget.py), family-months
+        self.admin_written_off_month = 0.0
+        self.pkh_withheld_month = 0
+        self.pkh_lost_month = 0
+        self.pkh_arrears_month = 0
 
     def incentive_for(self, districts: np.ndarray) -> np.ndarray:
         """Monthly pay of a post in each of ``districts`` (base incentive x regional multiplier)."""
@@ -276,6 +281,10 @@ class CaseloadModel(mesa.Model):
         fam.shock[rows] = 0.0
         fam.visits[rows] = 0
         fam.entered_step[rows] = self.steps
+        fam.admin_due[rows] = 0.0      # a row may be reused: no backlog or withheld payment carried over
+        fam.pay_held[rows] = False
+        fam.months_held[rows] = 0
+        fam.arrears[rows] = 0.0
         z = rng.standard_normal(n)
         sd = p["welfare_sd_initial"]
         if initial:

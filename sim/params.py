@@ -119,6 +119,35 @@ _PARAMS: list[Param] = [
        "[A] anchored to sickness-absence OR 1.7-2.2 per exhaustion point, MECHANISMS.md 3.2", "time"),
     _p("productivity_loss_per_burnout", 0.2, 0, 0.5, "fraction at B=1",
        "Output per hour lost at full burnout", "[A] Homer (1985), MECHANISMS.md 7.3", "time"),
+    # ---- time allocation, spare time and admin backlog (sim/processes/timebudget.py) ----
+    _p("admin_weight_admin_speed", 3.0, 1, 10, "x contact", "Priority of admin over contact when time is short "
+       "(evaluation on reporting speed)",
+       "[A] ratio of the share of admin done to the share of home visits and P2K2 done; above 1 because "
+       "evaluation rewards e-PKH input speed (Levianto & Warsidi 2025, sec. 4) and pay-for-performance "
+       "shifts effort to the rewarded task (Gadsden et al. 2021, Bull. WHO 99:805-818) [S qualitative]",
+       "time"),
+    _p("admin_weight_social_outcome", 1.5, 0.25, 10, "x contact", "Priority of admin over contact when time "
+       "is short (evaluation on social outcomes)",
+       "[A] lower than under reporting-speed evaluation (Gadsden et al. 2021) but above 1: payments still "
+       "depend on the data (Levianto & Warsidi 2025, sec. 4)", "time"),
+    _p("visit_floor_share", 0.2, 0, 0.6, "fraction of hours", "Share of hours kept for home (verification) visits",
+       "[A] at the low end of direct-service time: case managers spend 20-35% of their time in direct "
+       "services (Children's Home Society of Florida 2018, CaseAIM evaluation); admin took 50-80% of "
+       "child-welfare caseworkers' time (US GAO 2003, GAO-03-357) [S]", "time"),
+    _p("visits_saturation_per_family_month", 1.0, 0.05, 4, "visits/family/month",
+       "Visit rate that spare time approaches (diminishing returns)",
+       "[A] one visit a month, the rhythm of P2K2 (monthly sessions, Kemensos PKH operational guidelines); "
+       "2+ visits a month are needed for a substantive effect in home visiting (Nievar, Van Egeren & "
+       "Pollard 2010, Infant Ment. Health J. 31(5):499-520) [S]", "time"),
+    _p("backlog_max_months", 3.0, 0.5, 12, "months", "Age at which unentered admin is written off",
+       "[A] one verification quarter: the commitment-verification form covers three months (Kemensos "
+       "VERKOM form, low confidence) and PKH is paid in quarterly tranches (Kemensos 2021) [S]", "time"),
+    _p("verification_admin_share", 0.25, 0.02, 1, "fraction of admin", "Share of admin that payments depend on",
+       "[A] commitment verification and disbursement data, entered first; 2 of the 9 report lines (RHK) "
+       "of a PKH facilitator (Kemensos facilitator report templates, low confidence)", "time"),
+    _p("payment_arrears_max_months", 3, 0, 12, "months", "Withheld PKH months paid late once the data is in",
+       "[A] up to one quarterly tranche is paid late; older withheld months are lost. PKH tranches are "
+       "quarterly (Kemensos 2021) [S]; no rule for late payment was found", "time", "int"),
     # ---- visit quality -------------------------------------------------------------
     _p("quality_burnout_penalty", 0.25, 0, 0.6, "fraction at B=1", "Visit quality lost at full burnout",
        "[D] burnout-quality r = -0.26, Salyers et al. 2017, MECHANISMS.md 7.5", "quality"),

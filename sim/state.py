@@ -35,6 +35,11 @@ FAMILY_COLUMNS: dict[str, Any] = {
     "months_above": np.int16,     # consecutive months above the graduation threshold
     "rapport": np.float32,        # relationship with the current facilitator, reset on reassignment
     "entered_step": np.int32,
+    # admin backlog and payments (sim/processes/timebudget.py)
+    "admin_due": np.float32,      # months of this family's data entry outstanding, 0 to backlog_max_months
+    "pay_held": np.bool_,         # PKH payment withheld: verification data late at the last verification
+    "months_held": np.int8,       # withheld PKH months owed (paid late when the data is in)
+    "arrears": np.float32,        # withheld PKH paid this month, per person / poverty line
 }
 
 POST_COLUMNS: dict[str, Any] = {
@@ -64,6 +69,9 @@ POST_COLUMNS: dict[str, Any] = {
     "min_per_visit_std": np.float64,  # standard minutes per visit: visit_h + travel
     "group_coverage": np.float64,     # share of the P2K2 sessions needed that were held
     "quality": np.float64,            # quality of this facilitator's contacts this month, 0-1
+    "hours_spare": np.float64,        # hours left after every target is met and spare visits are made
+    "admin_backlog_h": np.float64,    # admin hours outstanding for this post's families after the month
+    "verification_late": np.float64,  # share of this post's payment verification entries not made this month
 }
 
 
@@ -121,6 +129,10 @@ class FamilyState(Columns):
     months_above: np.ndarray
     rapport: np.ndarray
     entered_step: np.ndarray
+    admin_due: np.ndarray
+    pay_held: np.ndarray
+    months_held: np.ndarray
+    arrears: np.ndarray
 
     def __init__(self, capacity: int) -> None:
         super().__init__(FAMILY_COLUMNS, capacity)
@@ -154,6 +166,9 @@ class PostState(Columns):
     min_per_visit_std: np.ndarray
     group_coverage: np.ndarray
     quality: np.ndarray
+    hours_spare: np.ndarray
+    admin_backlog_h: np.ndarray
+    verification_late: np.ndarray
 
     def __init__(self, capacity: int) -> None:
         super().__init__(POST_COLUMNS, capacity)

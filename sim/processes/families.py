@@ -5,7 +5,8 @@ Behaviour (education, health, household finance; each K in [0, 1]):
     K    += eta * Q * dose * (1 - K) - decay * K                    MECHANISMS.md 7.8
 Compliance (PKH, verified each quarter in March, June, September, December):
     P(comply) = base + kappa * exp(-months_since_visit / memory) + beta * (mean(K_edu, K_health) - 0.5)
-    A PKH family that fails loses its PKH payment until the next verification.
+    A PKH family that fails loses its PKH payment until the next verification. A family whose
+    verification data is late has its PKH payment withheld (sim/processes/timebudget.py).
 Welfare (consumption per person / poverty line):
     log_perm += (g_macro + g_behaviour * mean(K)) / 12;  shock = rho * shock + sd * eps
     welfare   = exp(log_perm + shock) + transfers (PKH if compliant, Sembako)
@@ -39,10 +40,14 @@ def dose(visits_equiv: np.ndarray, v50: float | np.floating) -> np.ndarray:
 
 
 def transfers(model: CaseloadModel, rows: np.ndarray | slice) -> np.ndarray:
-    """Transfers per person as a share of the poverty line for ``rows``."""
+    """Transfers received this month per person, as a share of the poverty line, for ``rows``.
+
+    PKH is not paid while a family's payment is withheld for late verification data; withheld
+    months paid late this month come in ``arrears`` (sim/processes/timebudget.py).
+    """
     fam = model.families
-    pkh = (fam.pkh[rows] & fam.compliant[rows]) * np.float32(model.pkh_ratio)
-    return pkh + fam.sembako[rows] * np.float32(model.sembako_ratio)
+    pkh = (fam.pkh[rows] & fam.compliant[rows] & ~fam.pay_held[rows]) * np.float32(model.pkh_ratio)
+    return pkh + fam.sembako[rows] * np.float32(model.sembako_ratio) + fam.arrears[rows]
 
 
 def step(model: CaseloadModel) -> None:

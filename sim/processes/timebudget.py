@@ -1,18 +1,50 @@
-"""Phase 2, time budget: caseload and hours of every facilitator this month.
+"""Phase 2, time budget: caseload, hours by activity, admin backlog and late PKH payments.
 
-    H0       = hours_per_month * (1 - leave_share) * (1 - support_share)  available working time
-               (the same definition as WISN's, sim/metrics.py, so a WISN ratio of 1 is a load of 1)
-    H        = H0 * (1 - absence_per_burnout * B)                      hours this month
-    admin    = C * admin_min/60 * (1 - digital_skill_admin_saving * S_tech)
-    groups   = ceil(C / group_size) * group_session_h                  P2K2 sessions
-    visits   = max(0, H - admin - groups)                              left for home visits
-    L        = (admin + groups needed + C * v_target * t_visit) / H0   load ratio
+Hours of every filled post this month (docs/ODD.md 7.2):
 
-Admin comes first: the evaluation scheme rewards e-PKH input speed (paper), and payments
-depend on it. ``t_visit`` = visit_h + the district's travel minutes per visit.
-Home visits possible = visits hours * 60 * (1 - productivity_loss_per_burnout * B) / t_visit.
-A facilitator short of time rushes: she does up to 30% more visits than her time allows,
-each shorter, which the visit phase turns into lower quality.
+    H0   = hours_per_month * (1 - leave_share) * (1 - support_share)  available working time
+           (the same definition as WISN's, sim/metrics.py, so a WISN ratio of 1 is a load of 1)
+    H    = H0 * (1 - absence_per_burnout * B)                         hours this month
+    a    = admin_min/60 * (1 - digital_skill_admin_saving * S_tech) * admin_factor   h per family-month
+    A    = a * (C + sum of the families' outstanding months)          admin wanted: this month + backlog
+    G    = ceil(C / group_size) * group_session_h                     P2K2 sessions wanted
+    V    = C * v_target * t_visit / (1 - productivity_loss_per_burnout * B)   visit hours wanted
+    L    = (a * C + G + C * v_target * t_visit) / H0                  load ratio (standard workload)
+
+Allocation. If A + G + V <= H everything is done and the spare time buys extra home visits
+with diminishing returns (below). Otherwise the facilitator cuts corners on everything:
+  1. a floor F = min(V, visit_floor_share * H) is kept for home visits (the verification
+     visits that payments need);
+  2. the rest, R = H - F, is rationed in proportion to priority x demand: activity k gets
+     x_k = min(D_k, lambda * w_k * D_k) with sum x_k = R, so the share of admin done is
+     w times the share of contact done (P2K2 and the visits above the floor, weight 1), until
+     one of them is complete. w = admin_weight_admin_speed under reporting-speed evaluation,
+     admin_weight_social_outcome under evaluation on social outcomes.
+The hours add up: admin + groups + visits + spare = H for every filled post (an invariant).
+
+Spare time. With s = spare hours in visits per family, s = spare * 60 * (1 - p_B * B) / (t_visit * C),
+the visit rate is
+    v = v_target + (v_sat - v_target) * (1 - exp(-s / (v_sat - v_target)))
+(slope 1 at s = 0: the first extra visits cost their standard time; v tends to
+visits_saturation_per_family_month). Spare hours not turned into visits stay unused
+(``hours_spare``). A facilitator short of time rushes: she makes up to 30% more visits
+than her time allows, each shorter, which the visit phase turns into lower quality.
+
+Admin backlog (months > 0; the spin-up at construction only computes hours). Each family
+carries ``admin_due``, the months of its data entry outstanding. Each month a post finishes
+the share r = admin / A of what it wanted, spread evenly over its families:
+    due <- (due + 1) * (1 - r)       (r = 0 for families without a facilitator)
+Data outstanding longer than backlog_max_months (one verification quarter) is written off.
+
+Late payments. The entries payments depend on (commitment verification, disbursement data)
+are a share s_v = verification_admin_share of the admin still wanted, and are made first:
+the share of a post's verification entries not made this month is
+    late_f = clip(1 - admin / (s_v * A), 0, 1)        (1 for families without a facilitator)
+At each quarterly verification a PKH family's verification is late with probability late_f
+and its PKH payment is withheld. Every month a withheld family is released with probability
+1 - late_f (its data is in) and is paid the withheld months, at most
+payment_arrears_max_months of them; older withheld months are lost. The families phase pays
+PKH only to families not withheld, plus the arrears (families.transfers).
 """
 
 from __future__ import annotations
@@ -21,46 +53,167 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.processes.families import VERIFICATION_MONTHS
+
 if TYPE_CHECKING:
     from sim.model import CaseloadModel
+
+RUSH_MAX = 0.3  # [A] at most 30% more visits than time allows, each proportionally shorter
+
 
 def available_hours(p: dict) -> float:
     """Working hours a month for facilitation: contract hours less leave and support time."""
     return float(p["hours_per_month"] * (1.0 - p["leave_share"]) * (1.0 - p["support_share"]))
 
 
-RUSH_MAX = 0.3  # [A] at most 30% more visits than time allows, each proportionally shorter
+def admin_weight(model: CaseloadModel) -> float:
+    """Priority of admin over contact when time is short, set by the evaluation scheme."""
+    p = model.p
+    return float(p["admin_weight_social_outcome"] if model.outcome_evaluation else p["admin_weight_admin_speed"])
+
+
+def allocate(hours: np.ndarray, admin: np.ndarray, groups: np.ndarray, visits: np.ndarray,
+             weight: float, floor_share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hours given to admin, P2K2 groups and home visits out of ``hours``, for wanted hours given.
+
+    Everything wanted is given when it fits. Otherwise home visits first get their floor
+    (``floor_share`` of the hours, at most what they want), and the rest is rationed in
+    proportion to priority x demand (admin ``weight``, contact 1), each capped at its demand.
+    The three results add up to ``hours`` whenever the demand exceeds the hours.
+    """
+    total = admin + groups + visits
+    short = total > hours
+    floor = np.minimum(visits, floor_share * hours)
+    rest = np.maximum(hours - floor, 0.0)
+    contact = groups + visits - floor
+    lam = rest / np.maximum(weight * admin + contact, 1e-12)
+    admin_full = weight * lam >= 1.0        # admin complete, contact rationed
+    contact_full = lam >= 1.0               # contact complete, admin rationed (weight < 1)
+    r_contact = np.where(admin_full, (rest - admin) / np.maximum(contact, 1e-12), lam)
+    r_admin = np.where(contact_full, (rest - contact) / np.maximum(admin, 1e-12), weight * lam)
+    r_contact = np.clip(r_contact, 0.0, 1.0)
+    r_admin = np.clip(r_admin, 0.0, 1.0)
+    a = np.where(short, admin * r_admin, admin)
+    g = np.where(short, groups * r_contact, groups)
+    v = np.where(short, floor + (visits - floor) * r_contact, visits)
+    return a, g, v
+
+
+def spare_visit_rate(spare_per_family: np.ndarray, target: float, saturation: float) -> np.ndarray:
+    """Visits per family per month bought with ``spare_per_family`` extra visits' worth of time.
+
+    v = target + (sat - target) * (1 - exp(-s / (sat - target))): the first extra visit costs
+    its standard time (slope 1), later ones more, and v never exceeds ``saturation``.
+    """
+    room = saturation - target
+    if room <= 0:
+        return np.full_like(spare_per_family, target)
+    return target + room * -np.expm1(-np.maximum(spare_per_family, 0.0) / room)
 
 
 def step(model: CaseloadModel) -> None:
-    """Compute caseload, hours by activity, load ratio and visits planned for every post."""
+    """Hours by activity and visits made for every post; then (after month 0) backlog and payments."""
     p = model.p
     ps = model.posts
+    fam = model.families
     model.refresh_caseload()
     filled = ps.filled
     c = ps.caseload.astype(np.float64)
     b = ps.burnout
     h0 = available_hours(p)
     hours = h0 * (1.0 - p["absence_per_burnout"] * b)
-    admin = c * (p["admin_min_per_family_month"] / 60.0) * (1.0 - p["digital_skill_admin_saving"] * ps.s_tech)
-    admin = np.minimum(admin * model.admin_factor, hours)
-    groups_needed = np.ceil(c / p["group_size_families"]) * p["group_session_h"]
-    groups = np.minimum(groups_needed, hours - admin)
-    visit_hours = np.maximum(hours - admin - groups, 0.0)
+    per_family = (p["admin_min_per_family_month"] / 60.0) * (1.0 - p["digital_skill_admin_saving"] * ps.s_tech)
+    per_family = per_family * model.admin_factor
+    served = fam.active & (fam.fac >= 0)
+    due_sum = np.bincount(fam.fac[served], weights=fam.admin_due[served], minlength=ps.capacity)[: ps.capacity]
+    admin_new = c * per_family
+    admin_need = per_family * (c + due_sum)
+    groups_need = np.ceil(c / p["group_size_families"]) * p["group_session_h"]
     min_per_visit = 60.0 * p["visit_h"] + model.travel_min[ps.district] * p["travel_scale"]
-    demand_visits = c * p["visits_target_per_family_month"]
-    capacity = visit_hours * 60.0 * (1.0 - p["productivity_loss_per_burnout"] * b) / min_per_visit
+    prod = 1.0 - p["productivity_loss_per_burnout"] * b
+    target = p["visits_target_per_family_month"]
+    demand_visits = c * target
+    visits_need = demand_visits * min_per_visit / 60.0 / prod
+    admin, groups, visit_hours = allocate(hours, admin_need, groups_need, visits_need,
+                                          admin_weight(model), p["visit_floor_share"])
+    short = admin_need + groups_need + visits_need > hours
+
+    # short of time: visits the hours allow, with rushing
+    capacity = visit_hours * 60.0 * prod / min_per_visit
     shortage = np.where(demand_visits > 0, np.clip(1.0 - capacity / np.maximum(demand_visits, 1e-9), 0, 1), 0.0)
-    done = np.minimum(demand_visits, capacity * (1.0 + RUSH_MAX * shortage))
-    demand_h = admin + groups_needed + demand_visits * min_per_visit / 60.0
+    rushed = np.minimum(demand_visits, capacity * (1.0 + RUSH_MAX * shortage))
+    # spare time: extra visits with diminishing returns; the rest of the spare time is unused
+    spare = np.maximum(hours - admin - groups - visit_hours, 0.0)
+    spare_per_family = np.where(c > 0, spare * 60.0 * prod / min_per_visit / np.maximum(c, 1.0), 0.0)
+    rate = spare_visit_rate(spare_per_family, target, p["visits_saturation_per_family_month"])
+    extra = c * rate - demand_visits
+    extra_hours = np.minimum(extra * min_per_visit / 60.0 / prod, spare)
+    done = np.where(short, rushed, demand_visits + extra)
+    visit_hours = np.where(short, visit_hours, visit_hours + extra_hours)
+    spare = np.where(short, 0.0, spare - extra_hours)
+
+    demand_h = admin_new + groups_need + demand_visits * min_per_visit / 60.0
     zero = ~filled
     ps.hours_avail[:] = np.where(zero, 0.0, hours)
     ps.hours_admin[:] = np.where(zero, 0.0, admin)
     ps.hours_groups[:] = np.where(zero, 0.0, groups)
-    ps.group_coverage[:] = np.where(groups_needed > 0, groups / np.maximum(groups_needed, 1e-9), 1.0)
+    ps.group_coverage[:] = np.where(groups_need > 0, groups / np.maximum(groups_need, 1e-9), 1.0)
     ps.hours_visits[:] = np.where(zero, 0.0, visit_hours)
+    ps.hours_spare[:] = np.where(zero, 0.0, spare)
     ps.load_ratio[:] = np.where(zero, 0.0, demand_h / h0)
     ps.visits_done[:] = np.where(zero, 0.0, done)
-    ps.min_per_visit[:] = np.where(done > 0, visit_hours * 60.0 * (1.0 - p["productivity_loss_per_burnout"] * b)
-                                   / np.maximum(done, 1e-9), min_per_visit)
+    ps.min_per_visit[:] = np.where(done > 0, visit_hours * 60.0 * prod / np.maximum(done, 1e-9), min_per_visit)
     ps.min_per_visit_std[:] = min_per_visit
+    if model.steps > 0:
+        done_share = np.where(filled & (admin_need > 0), admin / np.maximum(admin_need, 1e-12), filled * 1.0)
+        need_v = p["verification_admin_share"] * admin_need
+        late = np.where(need_v > 0, np.clip(1.0 - admin / np.maximum(need_v, 1e-12), 0.0, 1.0), 0.0)
+        ps.verification_late[:] = np.where(filled, late, 1.0)
+        update_backlog(model, done_share, per_family)
+        payments(model)
+
+
+def update_backlog(model: CaseloadModel, done_share: np.ndarray, per_family: np.ndarray) -> None:
+    """Carry the admin not done over as each family's outstanding months; write off the oldest."""
+    fam = model.families
+    ps = model.posts
+    act = fam.active
+    lut = np.zeros(ps.capacity + 1, dtype=np.float32)  # trailing 0: no facilitator, nothing done
+    lut[:-1] = done_share
+    due = (fam.admin_due + np.float32(1.0)) * (np.float32(1.0) - lut[fam.fac])
+    cap = np.float32(model.p["backlog_max_months"])
+    written = np.maximum(due - cap, np.float32(0.0)) * act
+    np.minimum(due, cap, out=due)
+    fam.admin_due[:] = due * act
+    model.admin_written_off_month = float(written.sum())
+    served = act & (fam.fac >= 0)
+    due_sum = np.bincount(fam.fac[served], weights=fam.admin_due[served], minlength=ps.capacity)[: ps.capacity]
+    ps.admin_backlog_h[:] = np.where(ps.filled, due_sum * per_family, 0.0)
+
+
+def payments(model: CaseloadModel) -> None:
+    """Withhold PKH payments of families whose verification is late; pay or lose the arrears."""
+    p = model.p
+    fam = model.families
+    ps = model.posts
+    act = fam.active
+    u = model.streams["payments"].random(fam.capacity, dtype=np.float32)  # fixed size: aligned across scenarios
+    lut = np.ones(ps.capacity + 1, dtype=np.float32)  # trailing 1: no facilitator, nothing entered
+    lut[:-1] = ps.verification_late
+    late = lut[fam.fac]
+    release = fam.pay_held & (u >= late)
+    n_arrears = int(fam.months_held[release & act].sum())
+    fam.arrears[:] = np.where(release, fam.months_held * np.float32(model.pkh_ratio), np.float32(0.0))
+    fam.months_held[release] = 0
+    fam.pay_held &= ~release
+    if model.month in VERIFICATION_MONTHS:
+        fam.pay_held |= act & fam.pkh & (u < late)
+    owed = act & fam.pay_held & fam.pkh & fam.compliant
+    fam.months_held += owed
+    cap = p["payment_arrears_max_months"]
+    over = fam.months_held > cap
+    n_lost = int((over & act).sum())
+    fam.months_held[over] = cap
+    model.pkh_withheld_month = int(owed.sum())
+    model.pkh_lost_month = n_lost
+    model.pkh_arrears_month = n_arrears
