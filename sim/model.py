@@ -213,7 +213,6 @@ class CaseloadModel(mesa.Model):
         self.cost_month = 0.0
         self.graduated_districts = np.empty(0, dtype=np.int64)
         # admin backlog and late payments this month (sim/processes/timebudget.py), family-months
-        self.admin_written_off_month = 0.0
         self.pkh_withheld_month = 0
         self.pkh_lost_month = 0
         self.pkh_arrears_month = 0
@@ -328,7 +327,7 @@ class CaseloadModel(mesa.Model):
         for _ in range(24):
             b = workforce.burnout_next(self, b)
         ps.burnout[:] = np.where(ps.filled, b, 0.0)
-        timebudget.step(self)
+        timebudget.spin_up(self)  # admin backlog and withheld payments at steady state; then the month-0 hours
 
     # ------------------------------------------------------------------ agents
     def create_facilitators(self, posts_idx: Iterable[int]) -> None:

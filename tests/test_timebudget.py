@@ -146,7 +146,9 @@ def test_evaluation_scheme_shifts_time_from_admin_to_visits_when_short() -> None
 
 
 def test_backlog_accumulates_when_admin_time_is_short_and_clears_when_it_is_not() -> None:
-    m = CaseloadModel(scale=0.1, rng=2, check_invariants=True, admin_min_per_family_month=60.0)
+    m = CaseloadModel(scale=0.1, rng=2, check_invariants=True, admin_min_per_family_month=5.0)
+    assert m.last_regency["admin_backlog_months"] < 0.01  # admin fits: (almost) no backlog at the start
+    m.p["admin_min_per_family_month"] = 60.0
     backlog, held = [], []
     for _ in range(6):            # January-June: admin needs more than the hours there are
         m.step()
@@ -214,3 +216,20 @@ def test_a_kecamatan_without_a_facilitator_gets_no_contact_and_its_payments_wait
     d = m.district_table()
     assert d[(d["district"] == "Muaragembong") & (d["step"] == m.steps)]["visits_per_family"].iloc[0] > 0
     assert fam.pay_held[mine() & fam.pkh].mean() < 0.2
+
+
+def test_backlog_starts_at_its_steady_state() -> None:
+    # paper-2023 defaults, scale 0.25, seed 1: the backlog per family stays within 0.1 months of its
+    # start over the first year (it was 1.42 -> 1.40-1.44 at full scale; built from 0 it took ~12
+    # months to reach 1.4), and the overloaded kecamatan start with one while the others do not.
+    m = CaseloadModel(scale=0.25, rng=1)
+    first = m.last_regency["admin_backlog_months"]
+    assert first > 0.5
+    series = []
+    for _ in range(12):
+        m.step()
+        series.append(m.last_regency["admin_backlog_months"])
+    assert max(abs(x - first) for x in series) < 0.1, (first, series)
+    d = m.district_table()
+    d0 = d[d["step"] == 0].set_index("district")["admin_backlog_months"]
+    assert d0["Tambun Selatan"] > 1.0 and d0["Cikarang Pusat"] < 0.05

@@ -30,7 +30,7 @@ visits_saturation_per_family_month). Spare hours not turned into visits stay unu
 (``hours_spare``). A facilitator short of time rushes: she makes up to 30% more visits
 than her time allows, each shorter, which the visit phase turns into lower quality.
 
-Admin backlog (months > 0; the spin-up at construction only computes hours). Each family
+Admin backlog (from month 1; ``spin_up`` starts it at its steady state). Each family
 carries ``admin_due``, the months of its data entry outstanding. Each month a post finishes
 the share r = admin / A of what it wanted, spread evenly over its families:
     due <- (due + 1) * (1 - r)       (r = 0 for families without a facilitator)
@@ -49,6 +49,7 @@ PKH only to families not withheld, plus the arrears (families.transfers).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -111,53 +112,85 @@ def spare_visit_rate(spare_per_family: np.ndarray, target: float, saturation: fl
     return target + room * -np.expm1(-np.maximum(spare_per_family, 0.0) / room)
 
 
+@dataclass
+class Wants:
+    """What every post wants this month, before allocation (per-post arrays)."""
+
+    caseload: np.ndarray       # families C
+    hours: np.ndarray          # H, hours this month
+    per_family: np.ndarray     # a, admin hours per family-month
+    groups: np.ndarray         # G, P2K2 hours wanted
+    visits: np.ndarray         # V, hours to meet the visit target
+    target_visits: np.ndarray  # C * v_target
+    min_per_visit: np.ndarray  # t_std
+    prod: np.ndarray           # output per hour, 1 - p_B * B
+
+
+def wants(model: CaseloadModel) -> Wants:
+    """Hours, admin per family, P2K2 and visit hours every post wants this month (caseloads recounted)."""
+    p = model.p
+    ps = model.posts
+    model.refresh_caseload()
+    c = ps.caseload.astype(np.float64)
+    b = ps.burnout
+    hours = available_hours(p) * (1.0 - p["absence_per_burnout"] * b)
+    per_family = (p["admin_min_per_family_month"] / 60.0) * (1.0 - p["digital_skill_admin_saving"] * ps.s_tech)
+    per_family = per_family * model.admin_factor
+    groups = np.ceil(c / p["group_size_families"]) * p["group_session_h"]
+    min_per_visit = 60.0 * p["visit_h"] + model.travel_min[ps.district] * p["travel_scale"]
+    prod = 1.0 - p["productivity_loss_per_burnout"] * b
+    target_visits = c * p["visits_target_per_family_month"]
+    visits = target_visits * min_per_visit / 60.0 / prod
+    return Wants(c, hours, per_family, groups, visits, target_visits, min_per_visit, prod)
+
+
+def split(model: CaseloadModel, w: Wants, due_sum: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Admin wanted (with the backlog ``due_sum`` family-months) and the hours for admin, P2K2, visits."""
+    admin_need = w.per_family * (w.caseload + due_sum)
+    admin, groups, visit_hours = allocate(w.hours, admin_need, w.groups, w.visits,
+                                          admin_weight(model), model.p["visit_floor_share"])
+    return admin_need, admin, groups, visit_hours
+
+
+def verification_late(model: CaseloadModel, admin_need: np.ndarray, admin: np.ndarray) -> np.ndarray:
+    """Share of each post's payment-verification entries not made: 1 - admin / (s_v * A), in [0, 1]."""
+    need_v = model.p["verification_admin_share"] * admin_need
+    late = np.where(need_v > 0, np.clip(1.0 - admin / np.maximum(need_v, 1e-12), 0.0, 1.0), 0.0)
+    return np.where(model.posts.filled, late, 1.0)
+
+
 def step(model: CaseloadModel) -> None:
     """Hours by activity and visits made for every post; then (after month 0) backlog and payments."""
     p = model.p
     ps = model.posts
     fam = model.families
-    model.refresh_caseload()
+    w = wants(model)
     filled = ps.filled
-    c = ps.caseload.astype(np.float64)
-    b = ps.burnout
-    h0 = available_hours(p)
-    hours = h0 * (1.0 - p["absence_per_burnout"] * b)
-    per_family = (p["admin_min_per_family_month"] / 60.0) * (1.0 - p["digital_skill_admin_saving"] * ps.s_tech)
-    per_family = per_family * model.admin_factor
-    served = fam.active & (fam.fac >= 0)
-    due_sum = np.bincount(fam.fac[served], weights=fam.admin_due[served], minlength=ps.capacity)[: ps.capacity]
-    admin_new = c * per_family
-    admin_need = per_family * (c + due_sum)
-    groups_need = np.ceil(c / p["group_size_families"]) * p["group_session_h"]
-    min_per_visit = 60.0 * p["visit_h"] + model.travel_min[ps.district] * p["travel_scale"]
-    prod = 1.0 - p["productivity_loss_per_burnout"] * b
-    target = p["visits_target_per_family_month"]
-    demand_visits = c * target
-    visits_need = demand_visits * min_per_visit / 60.0 / prod
-    admin, groups, visit_hours = allocate(hours, admin_need, groups_need, visits_need,
-                                          admin_weight(model), p["visit_floor_share"])
-    short = admin_need + groups_need + visits_need > hours
+    c, prod, min_per_visit, demand_visits = w.caseload, w.prod, w.min_per_visit, w.target_visits
+    admin_need, admin, groups, visit_hours = split(model, w, _family_sum(model, fam.admin_due))
+    short = admin_need + w.groups + w.visits > w.hours
 
     # short of time: visits the hours allow, with rushing
     capacity = visit_hours * 60.0 * prod / min_per_visit
     shortage = np.where(demand_visits > 0, np.clip(1.0 - capacity / np.maximum(demand_visits, 1e-9), 0, 1), 0.0)
     rushed = np.minimum(demand_visits, capacity * (1.0 + RUSH_MAX * shortage))
     # spare time: extra visits with diminishing returns; the rest of the spare time is unused
-    spare = np.maximum(hours - admin - groups - visit_hours, 0.0)
+    spare = np.maximum(w.hours - admin - groups - visit_hours, 0.0)
     spare_per_family = np.where(c > 0, spare * 60.0 * prod / min_per_visit / np.maximum(c, 1.0), 0.0)
-    rate = spare_visit_rate(spare_per_family, target, p["visits_saturation_per_family_month"])
+    rate = spare_visit_rate(spare_per_family, p["visits_target_per_family_month"], p["visits_saturation_per_family_month"])
     extra = c * rate - demand_visits
     extra_hours = np.minimum(extra * min_per_visit / 60.0 / prod, spare)
     done = np.where(short, rushed, demand_visits + extra)
     visit_hours = np.where(short, visit_hours, visit_hours + extra_hours)
     spare = np.where(short, 0.0, spare - extra_hours)
 
-    demand_h = admin_new + groups_need + demand_visits * min_per_visit / 60.0
+    h0 = available_hours(p)
+    demand_h = c * w.per_family + w.groups + demand_visits * min_per_visit / 60.0
     zero = ~filled
-    ps.hours_avail[:] = np.where(zero, 0.0, hours)
+    ps.hours_avail[:] = np.where(zero, 0.0, w.hours)
     ps.hours_admin[:] = np.where(zero, 0.0, admin)
     ps.hours_groups[:] = np.where(zero, 0.0, groups)
-    ps.group_coverage[:] = np.where(groups_need > 0, groups / np.maximum(groups_need, 1e-9), 1.0)
+    ps.group_coverage[:] = np.where(w.groups > 0, groups / np.maximum(w.groups, 1e-9), 1.0)
     ps.hours_visits[:] = np.where(zero, 0.0, visit_hours)
     ps.hours_spare[:] = np.where(zero, 0.0, spare)
     ps.load_ratio[:] = np.where(zero, 0.0, demand_h / h0)
@@ -166,54 +199,117 @@ def step(model: CaseloadModel) -> None:
     ps.min_per_visit_std[:] = min_per_visit
     if model.steps > 0:
         done_share = np.where(filled & (admin_need > 0), admin / np.maximum(admin_need, 1e-12), filled * 1.0)
-        need_v = p["verification_admin_share"] * admin_need
-        late = np.where(need_v > 0, np.clip(1.0 - admin / np.maximum(need_v, 1e-12), 0.0, 1.0), 0.0)
-        ps.verification_late[:] = np.where(filled, late, 1.0)
-        update_backlog(model, done_share, per_family)
+        ps.verification_late[:] = verification_late(model, admin_need, admin)
+        update_backlog(model, done_share, w.per_family)
         payments(model)
+
+
+def spin_up(model: CaseloadModel) -> None:
+    """Start the admin backlog and withheld payments at their steady state under the initial load.
+
+    Called once at construction, after the workforce spin-up. Every post's backlog per family
+    d solves the steady state of due <- (due + 1) * (1 - r(due)), i.e. admin done = a * C (the
+    month's new admin), by bisection on [0, backlog_max_months]; at the cap when even that
+    backlog leaves admin short (write-off every month). Every family of the post starts with
+    d; a family without a facilitator at the cap. The start month follows a verification, so
+    a PKH family's payment starts withheld with the post's late share (stream ``payments``).
+    Deterministic apart from that draw; the month-0 hours are then recomputed.
+    """
+    ps = model.posts
+    fam = model.families
+    w = wants(model)
+    cap = float(model.p["backlog_max_months"])
+    new_admin = w.per_family * w.caseload
+
+    def done(d: np.ndarray) -> np.ndarray:
+        return split(model, w, w.caseload * d)[1]
+
+    lo = np.zeros(ps.capacity)
+    hi = np.full(ps.capacity, cap)
+    for _ in range(40):  # 40 halvings: a width of cap / 2^40
+        mid = 0.5 * (lo + hi)
+        enough = done(mid) >= new_admin * (1.0 - 1e-12)
+        hi = np.where(enough, mid, hi)
+        lo = np.where(enough, lo, mid)
+    due = np.where(done(np.zeros(ps.capacity)) >= new_admin * (1.0 - 1e-12), 0.0, hi)
+    lut = np.full(ps.capacity + 1, cap, dtype=np.float32)
+    lut[:-1] = due
+    act = fam.active
+    fam.admin_due[:] = lut[fam.fac] * act
+    admin_need, admin, _, _ = split(model, w, w.caseload * due)
+    ps.verification_late[:] = verification_late(model, admin_need, admin)
+    late = np.ones(ps.capacity + 1, dtype=np.float32)
+    late[:-1] = ps.verification_late
+    u = model.streams["payments"].random(fam.capacity, dtype=np.float32)
+    fam.pay_held[:] = act & fam.pkh & (u < late[fam.fac])
+    fam.months_held[:] = 0
+    fam.arrears[:] = 0.0
+    ps.admin_backlog_h[:] = np.where(ps.filled, _family_sum(model, fam.admin_due) * w.per_family, 0.0)
+    step(model)
+
+
+def _family_sum(model: CaseloadModel, values: np.ndarray) -> np.ndarray:
+    """Sum of a family column over each post's families (rows without a post, fac = -1, dropped).
+
+    Inactive rows hold fac = -1 and are dropped the same way, without a boolean mask.
+    """
+    cap = model.posts.capacity
+    return np.bincount(model.families.fac + 1, weights=values, minlength=cap + 1)[1 : cap + 1]
 
 
 def update_backlog(model: CaseloadModel, done_share: np.ndarray, per_family: np.ndarray) -> None:
     """Carry the admin not done over as each family's outstanding months; write off the oldest."""
     fam = model.families
     ps = model.posts
-    act = fam.active
-    lut = np.zeros(ps.capacity + 1, dtype=np.float32)  # trailing 0: no facilitator, nothing done
-    lut[:-1] = done_share
-    due = (fam.admin_due + np.float32(1.0)) * (np.float32(1.0) - lut[fam.fac])
-    cap = np.float32(model.p["backlog_max_months"])
-    written = np.maximum(due - cap, np.float32(0.0)) * act
-    np.minimum(due, cap, out=due)
-    fam.admin_due[:] = due * act
-    model.admin_written_off_month = float(written.sum())
-    served = act & (fam.fac >= 0)
-    due_sum = np.bincount(fam.fac[served], weights=fam.admin_due[served], minlength=ps.capacity)[: ps.capacity]
-    ps.admin_backlog_h[:] = np.where(ps.filled, due_sum * per_family, 0.0)
+    left = np.ones(ps.capacity + 1, dtype=np.float32)  # trailing 1: no facilitator, nothing done
+    left[:-1] = 1.0 - done_share
+    due = fam.admin_due
+    due += np.float32(1.0)
+    due *= left[fam.fac]
+    np.minimum(due, np.float32(model.p["backlog_max_months"]), out=due)
+    due *= fam.active
+    ps.admin_backlog_h[:] = np.where(ps.filled, _family_sum(model, due) * per_family, 0.0)
 
 
 def payments(model: CaseloadModel) -> None:
-    """Withhold PKH payments of families whose verification is late; pay or lose the arrears."""
+    """Withhold PKH payments of families whose verification is late; pay or lose the arrears.
+
+    Works on the few withheld rows except in verification months; the ``payments`` stream
+    draws one number per family row every month all the same, so its draws stay aligned
+    across scenarios (common random numbers).
+    """
     p = model.p
     fam = model.families
     ps = model.posts
     act = fam.active
-    u = model.streams["payments"].random(fam.capacity, dtype=np.float32)  # fixed size: aligned across scenarios
+    u = model.streams["payments"].random(fam.capacity, dtype=np.float32)
     lut = np.ones(ps.capacity + 1, dtype=np.float32)  # trailing 1: no facilitator, nothing entered
     lut[:-1] = ps.verification_late
-    late = lut[fam.fac]
-    release = fam.pay_held & (u >= late)
-    n_arrears = int(fam.months_held[release & act].sum())
-    fam.arrears[:] = np.where(release, fam.months_held * np.float32(model.pkh_ratio), np.float32(0.0))
-    fam.months_held[release] = 0
-    fam.pay_held &= ~release
+    held = fam.pay_held
+    held &= act  # a family that left takes its withheld payment with it
+    months = fam.months_held
+    fam.arrears.fill(0.0)
+    n_arrears = 0
+    rows = np.flatnonzero(held)
+    if rows.size:
+        out = rows[u[rows] >= lut[fam.fac[rows]]]   # released: the family's data is in
+        n_arrears = int(months[out].sum())
+        fam.arrears[out] = months[out] * np.float32(model.pkh_ratio)
+        months[out] = 0
+        held[out] = False
     if model.month in VERIFICATION_MONTHS:
-        fam.pay_held |= act & fam.pkh & (u < late)
-    owed = act & fam.pay_held & fam.pkh & fam.compliant
-    fam.months_held += owed
+        new = u < lut[fam.fac]
+        new &= act
+        new &= fam.pkh
+        held |= new
+        rows = np.flatnonzero(held)
+    else:
+        rows = rows[held[rows]]
+    owed = rows[fam.pkh[rows] & fam.compliant[rows]]
+    months[owed] += 1
     cap = p["payment_arrears_max_months"]
-    over = fam.months_held > cap
-    n_lost = int((over & act).sum())
-    fam.months_held[over] = cap
-    model.pkh_withheld_month = int(owed.sum())
-    model.pkh_lost_month = n_lost
+    over = owed[months[owed] > cap]
+    months[over] = cap
+    model.pkh_withheld_month = int(owed.size)
+    model.pkh_lost_month = int(over.size)
     model.pkh_arrears_month = n_arrears
