@@ -211,8 +211,9 @@ def spin_up(model: CaseloadModel) -> None:
     d solves the steady state of due <- (due + 1) * (1 - r(due)), i.e. admin done = a * C (the
     month's new admin), by bisection on [0, backlog_max_months]; at the cap when even that
     backlog leaves admin short (write-off every month). Every family of the post starts with
-    d; a family without a facilitator at the cap. The start month follows a verification, so
-    a PKH family's payment starts withheld with the post's late share (stream ``payments``).
+    d; a family without a facilitator at the cap. The start is taken to follow a verification
+    (the default January start follows December's), so a PKH family's payment starts withheld
+    with the post's late share (stream ``payments``), with no months owed yet.
     Deterministic apart from that draw; the month-0 hours are then recomputed.
     """
     ps = model.posts
