@@ -4,7 +4,7 @@ The file opens with no network: no script, no font, no image, no style sheet and
 http(s) address anywhere (a URL inside a source text is shown without its scheme, as plain
 text). Every figure says where its numbers come from: 'model estimate' for the simulator's
 output, 'BPS' or 'paper' (with the source the data profile gives) for the observed
-poverty figures of sim.districts.poverty_targets.
+poverty figures of sim.profiles.poverty_targets.
 
 Bands and whiskers are 95% t-intervals of the mean over replicates (as in analysis.compare).
 """
@@ -26,8 +26,9 @@ from analysis.svg import PALETTE, Points, Series, bar_chart, line_chart, strip_c
 from analysis.svg import nice_ticks as nice_ticks  # re-exported (analysis.report.nice_ticks)
 from runs import io as sio
 from runs.store import read_table
+from sim import params
 
-CAP = 150  # the Kemensos 1:150 reporting line (sim.params ideal_caseload default)
+CAP = params.IDEAL_CASELOAD  # the Kemensos 1:150 reporting line
 
 
 # ---------------------------------------------------------------------------- data for the figures
@@ -66,7 +67,7 @@ def _ref_label(source: str) -> str:
 
 
 def _targets(profiles: list[str]) -> list[tuple[str, pd.DataFrame]]:
-    from sim.districts import load_profile, poverty_targets
+    from sim.profiles import load_profile, poverty_targets
 
     out = []
     for p in profiles:
@@ -254,7 +255,7 @@ def build(c: Comparison) -> str:
             for r in sub.itertuples():
                 notes.append(f"<b>{text(lab)}</b> {int(r.year)}: {r.poverty_rate_pct:.2f}% &mdash; {text(r.source)}")
     body = line_chart("Poverty rate", series, "poverty rate (% of population)", points=pts, yfmt=lambda v: f"{v:.2f}")
-    ref_note = ("<br>Observed figures (profile targets, sim.districts.poverty_targets; March survey, plotted at 1 April): "
+    ref_note = ("<br>Observed figures (profile targets, sim.profiles.poverty_targets; March survey, plotted at 1 April): "
                 + "; ".join(notes)) if notes else ""
     ctx.figure("Poverty rate: model estimate next to the BPS or paper figures", body, _model_note(c) + ref_note)
 

@@ -116,13 +116,36 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT if bad else 0
 
 
+def _range_text(p: dict[str, Any]) -> str:
+    if p["kind"] == "choice":
+        return f"one of {p['choices']}"
+    if p["kind"] == "list[str]":
+        return f"a list of: {', '.join(p['choices'])}"
+    if p["kind"] == "bool":
+        return "true or false"
+    return f"[{p['low']}, {p['high']}]"
+
+
 def cmd_params(args: argparse.Namespace) -> int:
-    """List parameters with defaults, ranges, units and sources."""
-    for p in params.table():
-        if args.group and p["group"] != args.group:
+    """List model parameters and lever settings with defaults, ranges, units and sources, by group."""
+    if args.group and args.group not in params.GROUPS:
+        raise params.ParameterError(
+            f"--group: unknown group '{args.group}'; valid groups: model parameters "
+            f"{', '.join(g for g in params.GROUPS if g not in params.LEVERS)}; policy levers "
+            f"{', '.join(params.LEVERS)}")
+    rows = params.table()
+    for group in params.GROUPS:
+        if args.group and group != args.group:
             continue
-        rng = f"one of {p['choices']}" if p["kind"] == "choice" else f"[{p['low']}, {p['high']}]"
-        print(f"{p['name']} = {p['default']!r}  {rng} {p['unit']}  ({p['group']})\n    {p['label']}. {p['source']}")
+        mine = [p for p in rows if p["group"] == group]
+        if group in params.LEVERS:
+            print(f"[lever {group}]  settings, used only when a scenario switches the lever on "
+                  f"([policies.{group}]); sweep or override them as {group}.SETTING")
+        else:
+            print(f"[{group}]")
+        for p in mine:
+            print(f"  {p['name']} = {p['default']!r}  {_range_text(p)} {p['unit']}  [{p['tag']}]\n"
+                  f"      {p['label']}. {p['source']}")
     return 0
 
 
@@ -150,8 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("files", nargs="+", metavar="FILE")
     v.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("params", help="list every parameter with default, range, unit and source")
-    p.add_argument("--group", default=None, help="only this group (time, quality, families, burnout, skills, pay, management)")
+    p = sub.add_parser("params", help="list every parameter and lever setting with default, range, unit and source")
+    p.add_argument("--group", default=None,
+                   help=f"only this group: {', '.join(params.GROUPS)} (a lever's name lists its settings)")
     p.set_defaults(func=cmd_params)
 
     from cli import batch as batch_cli
@@ -169,10 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     try:
-        if getattr(args, "months", None) is not None and not 1 <= args.months <= 600:
-            raise params.ParameterError(f"--months: expected 1..600, got {args.months}")
-        if getattr(args, "seed", None) is not None and args.seed < 0:
-            raise params.ParameterError(f"--seed: expected a non-negative integer, got {args.seed}")
+        for name in ("months", "seed", "scale"):  # bounds: sim.params.STRUCTURAL
+            if getattr(args, name, None) is not None:
+                params.check_structural(name, getattr(args, name), f"--{name}")
         rc: Any = args.func(args)
         return int(rc or 0)
     except (ScenarioError, params.ParameterError, DataError, PolicyError) as e:

@@ -17,14 +17,14 @@ import numpy as np
 from sim.agents import Facilitator, Family
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 
 class InvariantError(AssertionError):
     """A model invariant (conservation, bounds) was violated."""
 
 
-def check(model: CaseloadModel) -> None:
+def check(model: Model) -> None:
     """Raise InvariantError when conservation or bounds fail (run each step in tests)."""
     fam = model.families
     ps = model.posts

@@ -7,7 +7,7 @@ People counts (population, poor people, KPM persons) and cost are reported at fu
 regency scale (model counts / scale); counts of agents and events (families, facilitators,
 quits, graduations, entries, exits) are in simulated units, with the run's ``scale`` beside them.
 
-WISN (WHO 2010 user's manual; MECHANISMS.md 6.1), per kecamatan, per year:
+WISN (WHO 2010 user's manual, docs/REFERENCES.md), per kecamatan, per year:
     AWT  = hours_per_month * 12 * (1 - leave_share)                    available working time
     activities with standard times taken from the model's own time budget:
         admin           admin_min * (1 - saving * mean S_tech) / 60 h per family-month
@@ -26,10 +26,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+from sim import params
 
-BURNED_OUT = 0.5      # burnout above which a facilitator counts as burned out (MECHANISMS.md 1.4)
+if TYPE_CHECKING:
+    from sim.core import Model
+
+BURNED_OUT = 0.5      # burnout above which a facilitator counts as burned out (B > 0.5 ~ the MBI "burned out" share, J Soc Serv Res 2024)
 
 #: regency indicators also exposed through Mesa's DataCollector
 REPORTERS: tuple[str, ...] = (
@@ -40,13 +42,13 @@ REPORTERS: tuple[str, ...] = (
 )
 
 
-def wisn(model: CaseloadModel, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def wisn(model: Model, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Required facilitators and WISN ratio per district."""
     p = model.p
     ps = model.posts
     awt = p["hours_per_month"] * 12.0 * (1.0 - p["leave_share"])
     s_tech = float(ps.s_tech[ps.filled].mean()) if ps.filled.any() else 0.0
-    t_admin = p["admin_min_per_family_month"] / 60.0 * (1.0 - p["digital_skill_admin_saving"] * s_tech) * model.admin_factor
+    t_admin = p["admin_min_per_family_month"] / 60.0 * (1.0 - p["digital_skill_admin_saving"] * s_tech) * model.surface.admin_factor
     t_visit = p["visit_h"] + model.travel_min * p["travel_scale"] / 60.0
     hours = 12.0 * (
         fam_by_d * t_admin
@@ -62,7 +64,7 @@ def _share(num: float, den: float) -> float:
     return float(num / den) if den > 0 else 0.0
 
 
-def record(model: CaseloadModel) -> None:
+def record(model: Model) -> None:
     """Append this month's regency row and district rows to the model's tables."""
     p = model.p
     fam = model.families
@@ -93,7 +95,7 @@ def record(model: CaseloadModel) -> None:
     # caseload and staffing
     cl = ps.caseload[f]
     n_fac = int(f.sum())
-    cap = p["ideal_caseload"]
+    cap = params.IDEAL_CASELOAD
     staff_by_d = np.bincount(ps.district[f], minlength=nd).astype(np.float64)
     posts_by_d = np.bincount(ps.district[ps.open], minlength=nd)
     vac_by_d = np.bincount(ps.district[ps.open & ~f], minlength=nd)
@@ -116,10 +118,14 @@ def record(model: CaseloadModel) -> None:
     held_by_d = np.bincount(fam.district, weights=act & fam.pkh & fam.pay_held, minlength=nd)
     pkh_month_rp = p["pkh_transfer_rp_family_year"] / 12.0
 
-    # cost this month: pay, operations, supervisors, training (added in workforce), policy extras
-    n_sup = int(np.ceil(n_fac / model.supervision_ratio)) if n_fac else 0
+    # cost this month: training (added in workforce), lever flows (sim.surface), pay, operations,
+    # supervisors, recurring lever costs
+    lever = model.surface
+    model.cost_month += lever.cost_month
+    model.trained_month += lever.courses_month
+    n_sup = int(np.ceil(n_fac / model.surface.supervision_ratio)) if n_fac else 0
     model.cost_month += float(ps.incentive_rp[f].sum()) + n_fac * p["operational_rp_month"]
-    model.cost_month += n_sup * p["supervisor_cost_rp_month"] + model.extra_cost_month
+    model.cost_month += n_sup * p["supervisor_cost_rp_month"] + lever.extra_cost_month
     if model.steps == 0:
         model.cost_month = 0.0
     model.cost_cum += model.cost_month
@@ -214,7 +220,7 @@ def record(model: CaseloadModel) -> None:
     model.district_frames.append(cols)
 
 
-def district_frame(model: CaseloadModel) -> pd.DataFrame:
+def district_frame(model: Model) -> pd.DataFrame:
     """The district rows recorded so far as one DataFrame (built once, not every month)."""
     frames = model.district_frames
     nd = model.n_districts

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 import sim.districts as _districts
-from sim.districts import PROFILE_NAMES, SCALE_MAX, DataError, _where, load_districts
+from sim import params
+from sim.districts import PROFILE_NAMES, DataError, _where, load_districts
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,8 +191,7 @@ def load_profile(name: str, scale: float = 1.0, data_dir: Path | None = None) ->
     """
     d = data_dir or _districts.DATA_DIR  # looked up at call time (tests swap it)
     t = _profile_toml(name, d)
-    if not _is_num(scale) or not 0 < scale <= SCALE_MAX:
-        raise ValueError(f"scale must be in (0, {SCALE_MAX:g}], got {scale!r}")
+    scale = params.check_structural("scale", scale, f"profile '{name}'")
     src: dict[str, str] = {}
     v: dict[str, Any] = {}
     for field, key, kind in (

@@ -10,15 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.districts import (
-    DATA_DIR,
-    PROFILE_NAMES,
-    DataError,
-    Profile,
-    load_districts,
-    load_profile,
-    poverty_targets,
-)
+from sim.districts import DATA_DIR, PROFILE_NAMES, DataError, load_districts
+from sim.profiles import Profile, load_profile, poverty_targets
 
 UNDERSTAFFED = {"32.16.06": "Tambun Selatan", "32.16.13": "Pebayuran"}
 MUARAGEMBONG = "32.16.17"
@@ -352,16 +345,16 @@ def test_unknown_profile_lists_valid_names() -> None:
         load_profile("bps")
 
 
-@pytest.mark.parametrize("scale", [0.0, -1.0, 2.5, float("nan")])
+@pytest.mark.parametrize("scale", [0.0, 0.01, -1.0, 2.5, float("nan")])
 def test_scale_out_of_range(scale: float) -> None:
-    with pytest.raises(ValueError, match=r"scale must be in \(0, 2\]"):
+    with pytest.raises(ValueError, match=r"profile 'official': scale( = .* is out of range: valid range is \[0.05, 2.0\]|: expected a finite)"):
         load_profile("official", scale=scale)
 
 
-def test_tiny_scale_keeps_one_facilitator_and_family_per_district() -> None:
-    p = load_profile("paper-2023", scale=0.01)  # round(0.01 x 354) = 4 < 23 districts
+def test_smallest_scale_keeps_one_facilitator_and_family_per_district() -> None:
+    p = load_profile("paper-2023", scale=0.05)  # round(0.05 x 354) = 18 < 23 districts
     assert (p.districts["facilitators"] >= 1).all() and (p.districts["kpm_families"] >= 1).all()
-    assert p.facilitators_total == 23 and p.families_total == 880
+    assert p.facilitators_total == 23 and p.families_total == 4400
 
 
 def test_profile_files_parse_and_no_boundaries_copied() -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from sim.model import CaseloadModel
+from sim.policies import build_policies
 from sim.processes import timebudget
 from sim.processes.families import VERIFICATION_MONTHS
 
@@ -106,10 +107,11 @@ def test_time_shares_add_up_to_the_hours_available() -> None:
 
 
 class AfterTimeBudget:
-    """A no-op 'policy' acting before the visits phase: checks the hours the time budget just set."""
+    """A no-op 'policy' acting right after the time budget: checks the hours it just set."""
 
     name = "time-probe"
-    phase = "visits"
+    phase = "timebudget"
+    when = "after"
 
     def __init__(self) -> None:
         self.checked: list[int] = []
@@ -136,7 +138,7 @@ def test_evaluation_scheme_shifts_time_from_admin_to_visits_when_short() -> None
     a_out, _, v_out = timebudget.allocate(hours, admin, groups, visits, 1.5, 0.2)
     assert a_out[0] < a_speed[0] and v_out[0] > v_speed[0]
     m1 = CaseloadModel(scale=0.1, rng=1)
-    m2 = CaseloadModel(scale=0.1, rng=1, evaluation_scheme="social_outcome")
+    m2 = CaseloadModel(scale=0.1, rng=1, policies=build_policies({"outcome_evaluation": {}}))
     for m in (m1, m2):
         m.step()
     over = m1.posts.filled & (m1.posts.load_ratio > 1.5)

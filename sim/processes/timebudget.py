@@ -57,7 +57,7 @@ import numpy as np
 from sim.processes.families import VERIFICATION_MONTHS
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 RUSH_MAX = 0.3  # [A] at most 30% more visits than time allows, each proportionally shorter
 
@@ -67,10 +67,10 @@ def available_hours(p: dict) -> float:
     return float(p["hours_per_month"] * (1.0 - p["leave_share"]) * (1.0 - p["support_share"]))
 
 
-def admin_weight(model: CaseloadModel) -> float:
+def admin_weight(model: Model) -> float:
     """Priority of admin over contact when time is short, set by the evaluation scheme."""
     p = model.p
-    return float(p["admin_weight_social_outcome"] if model.outcome_evaluation else p["admin_weight_admin_speed"])
+    return float(p["admin_weight_social_outcome"] if model.surface.outcome_evaluation else p["admin_weight_admin_speed"])
 
 
 def allocate(hours: np.ndarray, admin: np.ndarray, groups: np.ndarray, visits: np.ndarray,
@@ -126,7 +126,7 @@ class Wants:
     prod: np.ndarray           # output per hour, 1 - p_B * B
 
 
-def wants(model: CaseloadModel) -> Wants:
+def wants(model: Model) -> Wants:
     """Hours, admin per family, P2K2 and visit hours every post wants this month (caseloads recounted)."""
     p = model.p
     ps = model.posts
@@ -135,7 +135,7 @@ def wants(model: CaseloadModel) -> Wants:
     b = ps.burnout
     hours = available_hours(p) * (1.0 - p["absence_per_burnout"] * b)
     per_family = (p["admin_min_per_family_month"] / 60.0) * (1.0 - p["digital_skill_admin_saving"] * ps.s_tech)
-    per_family = per_family * model.admin_factor
+    per_family = per_family * model.surface.admin_factor
     groups = np.ceil(c / p["group_size_families"]) * p["group_session_h"]
     min_per_visit = 60.0 * p["visit_h"] + model.travel_min[ps.district] * p["travel_scale"]
     prod = 1.0 - p["productivity_loss_per_burnout"] * b
@@ -144,7 +144,7 @@ def wants(model: CaseloadModel) -> Wants:
     return Wants(c, hours, per_family, groups, visits, target_visits, min_per_visit, prod)
 
 
-def split(model: CaseloadModel, w: Wants, due_sum: np.ndarray) -> tuple[np.ndarray, ...]:
+def split(model: Model, w: Wants, due_sum: np.ndarray) -> tuple[np.ndarray, ...]:
     """Admin wanted (with the backlog ``due_sum`` family-months) and the hours for admin, P2K2, visits."""
     admin_need = w.per_family * (w.caseload + due_sum)
     admin, groups, visit_hours = allocate(w.hours, admin_need, w.groups, w.visits,
@@ -152,14 +152,14 @@ def split(model: CaseloadModel, w: Wants, due_sum: np.ndarray) -> tuple[np.ndarr
     return admin_need, admin, groups, visit_hours
 
 
-def verification_late(model: CaseloadModel, admin_need: np.ndarray, admin: np.ndarray) -> np.ndarray:
+def verification_late(model: Model, admin_need: np.ndarray, admin: np.ndarray) -> np.ndarray:
     """Share of each post's payment-verification entries not made: 1 - admin / (s_v * A), in [0, 1]."""
     need_v = model.p["verification_admin_share"] * admin_need
     late = np.where(need_v > 0, np.clip(1.0 - admin / np.maximum(need_v, 1e-12), 0.0, 1.0), 0.0)
     return np.where(model.posts.filled, late, 1.0)
 
 
-def step(model: CaseloadModel) -> None:
+def step(model: Model) -> None:
     """Hours by activity and visits made for every post; then (after month 0) backlog and payments."""
     p = model.p
     ps = model.posts
@@ -204,7 +204,7 @@ def step(model: CaseloadModel) -> None:
         payments(model)
 
 
-def spin_up(model: CaseloadModel) -> None:
+def spin_up(model: Model) -> None:
     """Start the admin backlog and withheld payments at their steady state under the initial load.
 
     Called once at construction, after the workforce spin-up. Every post's backlog per family
@@ -249,7 +249,7 @@ def spin_up(model: CaseloadModel) -> None:
     step(model)
 
 
-def _family_sum(model: CaseloadModel, values: np.ndarray) -> np.ndarray:
+def _family_sum(model: Model, values: np.ndarray) -> np.ndarray:
     """Sum of a family column over each post's families (rows without a post, fac = -1, dropped).
 
     Inactive rows hold fac = -1 and are dropped the same way, without a boolean mask.
@@ -258,7 +258,7 @@ def _family_sum(model: CaseloadModel, values: np.ndarray) -> np.ndarray:
     return np.bincount(model.families.fac + 1, weights=values, minlength=cap + 1)[1 : cap + 1]
 
 
-def update_backlog(model: CaseloadModel, done_share: np.ndarray, per_family: np.ndarray) -> None:
+def update_backlog(model: Model, done_share: np.ndarray, per_family: np.ndarray) -> None:
     """Carry the admin not done over as each family's outstanding months; write off the oldest."""
     fam = model.families
     ps = model.posts
@@ -272,7 +272,7 @@ def update_backlog(model: CaseloadModel, done_share: np.ndarray, per_family: np.
     ps.admin_backlog_h[:] = np.where(ps.filled, _family_sum(model, due) * per_family, 0.0)
 
 
-def payments(model: CaseloadModel) -> None:
+def payments(model: Model) -> None:
     """Withhold PKH payments of families whose verification is late; pay or lose the arrears.
 
     Works on the few withheld rows except in verification months; the ``payments`` stream
