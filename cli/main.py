@@ -26,19 +26,24 @@ EXIT_BAD_INPUT = 2
 SUMMARY: list[tuple[str, str, str, Callable[[float], str]]] = [
     # (column, label, kind: state|flow, formatter)
     ("poverty_rate_pct", "Poverty rate (%)", "state", lambda v: f"{v:.2f}"),
+    ("poverty_rate_pre_transfer_pct", "Poverty rate before transfers (%)", "state", lambda v: f"{v:.2f}"),
     ("poor_people", "Poor people", "state", lambda v: f"{v:,.0f}"),
-    ("families", "KPM families enrolled (simulated)", "state", lambda v: f"{v:,.0f}"),
-    ("facilitators", "Facilitators in post (simulated)", "state", lambda v: f"{v:,.0f}"),
+    ("families", "KPM families enrolled (regency scale)", "state", lambda v: f"{v:,.0f}"),
+    ("facilitators", "Facilitators in post", "state", lambda v: f"{v:,.0f}"),
     ("caseload_mean", "Caseload, mean (KPM per facilitator)", "state", lambda v: f"{v:.0f}"),
     ("caseload_p95", "Caseload, 95th percentile", "state", lambda v: f"{v:.0f}"),
     ("share_fac_over_cap", "Facilitators above 1:150 (%)", "state", lambda v: f"{100 * v:.1f}"),
     ("burnout_mean", "Burnout, mean (0-1)", "state", lambda v: f"{v:.3f}"),
     ("share_burned_out", "Burned out, B > 0.5 (%)", "state", lambda v: f"{100 * v:.1f}"),
-    ("attrition_rate_year", "Attrition (%/year)", "flow", lambda v: f"{100 * v:.1f}"),
+    ("attrition_pct_year", "Attrition (%/year)", "flow", lambda v: f"{v:.1f}"),
     ("visits_per_family", "Home visits per family per month", "flow", lambda v: f"{v:.3f}"),
     ("share_unvisited_3m", "Families unvisited 3+ months (%)", "state", lambda v: f"{100 * v:.1f}"),
-    ("graduations", "Graduations per month (simulated)", "flow", lambda v: f"{v:,.0f}"),
+    ("share_unvisited_6m", "Families unvisited 6+ months (%)", "state", lambda v: f"{100 * v:.1f}"),
+    ("burnout_family_mean", "Burnout of a family's facilitator (0-1)", "state", lambda v: f"{v:.3f}"),
+    ("graduations", "Graduations per month (regency scale)", "flow", lambda v: f"{v:,.0f}"),
     ("cost_rp_month", "Cost (Rp per month)", "flow", lambda v: f"{v:,.0f}"),
+    ("cost_apbn_rp_month", "  of which APBN, Kemensos (Rp per month)", "flow", lambda v: f"{v:,.0f}"),
+    ("cost_apbd_rp_month", "  of which APBD, the regency (Rp per month)", "flow", lambda v: f"{v:,.0f}"),
 ]
 
 
@@ -52,9 +57,9 @@ def summary_table(regency: pd.DataFrame) -> pd.DataFrame:
         if kind == "state":
             a, b = float(first[col]), float(last[col])
         else:
-            if col == "attrition_rate_year":
+            if col == "attrition_pct_year":
                 def rate(df: pd.DataFrame) -> float:
-                    return float(df["quits"].sum() / max(df["facilitators"].mean(), 1) * 12 / max(len(df), 1))
+                    return float(100 * df["quits"].sum() / max(df["facilitators"].mean(), 1) * 12 / max(len(df), 1))
                 a, b = rate(runs.iloc[:k]), rate(runs.iloc[-k:])
             else:
                 a, b = float(runs[col].iloc[:k].mean()), float(runs[col].iloc[-k:].mean())
@@ -164,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a scenario file, a name in scenarios/ (e.g. baseline), or a profile (paper-2023, official)")
     r.add_argument("--months", type=int, default=None, help="months to simulate (default: the scenario's, 36)")
     r.add_argument("--seed", type=int, default=20210101, help="random seed, recorded in every output (default 20210101)")
-    r.add_argument("--scale", type=float, default=None, help="share of the families and facilitators to simulate (default: the scenario's, 1.0)")
+    r.add_argument("--scale", type=float, default=None, help="share of the families to simulate, each standing for 1/scale families; facilitators are never scaled (default: the scenario's, 1.0)")
     r.add_argument("--out", default=None, help="output folder (default results/SCENARIO)")
     r.set_defaults(func=cmd_run)
 

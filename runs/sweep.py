@@ -187,7 +187,7 @@ def collect(out: Path, manifest: dict[str, Any] | None = None) -> pd.DataFrame:
     if not reg.empty:
         for run_id, g in reg.groupby("run_id", sort=False):
             rows.append({"sample": int(g["sample"].iloc[0]), **compare.end_values(g, scales.get(str(run_id), 1.0))})
-    ind = [i.name for i in compare.INDICATORS]
+    ind = [i.name for i in (compare.available(list(reg.columns)) if not reg.empty else compare.INDICATORS)]
     if rows:
         ends = pd.DataFrame(rows)
         agg = ends.groupby("sample")[ind].mean()

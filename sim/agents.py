@@ -45,9 +45,9 @@ class Facilitator(mesa.Agent):
         return self.model.district_names[int(self.model.posts.district[self.post])]
 
     @property
-    def caseload(self) -> int:
+    def caseload(self) -> float:
         """Families assigned this month."""
-        return int(self._col("caseload"))
+        return float(self._col("caseload"))
 
     @property
     def burnout(self) -> float:

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-PROFILE_NAMES: tuple[str, ...] = ("paper-2023", "official")
+PROFILE_NAMES: tuple[str, ...] = ("paper-2023", "official", "paper-2023-each")
 
 N_KECAMATAN = 23
 REFERENCE_YEAR = 2020

@@ -290,6 +290,27 @@ _PARAMS: list[Param] = [
        "burnout"),
     _p("burnout_hysteresis", 2.0, 0, 5, "-", "Slower recovery when deeply burned out",
        "[A] the deeper the burnout the slower the recovery (Homer 1985; Levine et al. 1985)", "burnout"),
+    # ---- burnout: individual variation (sim/processes/workforce.py) ---------------------------
+    # Without it burnout depends only on the load, so every facilitator at the same caseload
+    # has the same burnout and none is burned out at 1:150, against a pooled 20% (95% CI
+    # 13-27%) MBI burnout prevalence among social-service social workers (J Soc Serv Res 2024,
+    # docs/REFERENCES.md).
+    _p("burnout_susceptibility_sd", 0.6, 0, 1.5, "log s.d.",
+       "Spread of individual susceptibility to burnout",
+       "[A] each facilitator's burnout increment is multiplied by a lognormal factor with mean 1 "
+       "and this log s.d.: personality explains a sizeable share of exhaustion (neuroticism "
+       "rho = 0.40 with emotional exhaustion, Alarcon et al. 2009), i.e. about 16% of its variance; "
+       "prevalence target 20% (13-27%) at usual loads, J Soc Serv Res 2024", "burnout"),
+    _p("burnout_threshold_sd", 0.15, 0, 0.4, "load ratio",
+       "Spread of the load at which individual overload starts",
+       "[A] individual overload thresholds ~ normal(burnout_threshold, this s.d.), clipped to "
+       "[0.5, 1.5]: job demands are felt differently (job demands-resources model, Bakker & "
+       "Demerouti 2007); no figure found", "burnout"),
+    _p("burnout_recovery_sd", 0.4, 0, 1.5, "log s.d.",
+       "Spread of individual recovery time from burnout",
+       "[A] each facilitator's recovery time constant is multiplied by a lognormal factor with "
+       "mean 1 and this log s.d.: recovery after work strain varies widely between people "
+       "(Sonnentag & Fritz 2007); no figure found", "burnout"),
     _p("supervision_ratio", 70.0, 3, 300, "facilitators/supervisor", "Facilitators per supervisor",
        "[D] the baseline (no lever): 2018, 34,552 pendamping, 531 district coordinators and 408 "
        "supervisors (Detik 2018): 1:37-1:85, about 1:70", "burnout"),
@@ -459,12 +480,11 @@ STRUCTURAL: dict[str, Param] = {
         Param("seed", 20210101, 0, 2**63 - 1, "-", "Random seed of the run (one per run, recorded in every output)",
               "[A] run setting", "run", "int"),
         Param("months", 36, 1, 600, "months", "Months to simulate", "[A] run setting; 600 = 50 years", "run", "int"),
-        # Every kecamatan keeps at least one facilitator and one family at any scale
-        # (sim/profiles.py); below about 0.064 the rounded totals would not allow it and the
-        # kept ones lift the totals above scale x total. 0.05 bounds that artefact (at most
-        # 5 of 23 facilitators added) while leaving previews fast.
-        Param("scale", 1.0, 0.05, 2.0, "x full population", "Share of the families and facilitators simulated",
-              "[A] run setting; at least 0.05 so that the kecamatan minimums barely change totals", "run"),
+        # The share of KPM families simulated, each standing for 1 / scale families;
+        # facilitators are never scaled (docs/ODD.md 2.5). At least 0.05: a few thousand
+        # families, and every kecamatan keeps at least one (sim/profiles.py).
+        Param("scale", 1.0, 0.05, 2.0, "x full population", "Share of the families simulated (facilitators never scaled)",
+              "[A] run setting; regency indicators at 0.25 are within 5% of full scale (benchmarks/scale_check.py)", "run"),
         Param("start", "2021-01", None, None, "YYYY-MM", "First simulated month",
               "[S] January 2021, the first year of the paper's figures (Levianto & Warsidi 2025)", "run", "month"),
     )

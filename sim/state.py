@@ -77,7 +77,8 @@ class FamilyState(Columns):
     log_perm: F32                 # permanent log consumption / poverty line (market part)
     shock: F32                    # transitory log consumption, AR(1)
     welfare: F32                  # consumption incl. transfers / poverty line
-    poor: Bool
+    poor: Bool                    # welfare < 1: poor after transfers
+    poor_pre: Bool                # exp(log_perm + shock) < 1: poor before transfers (sim.population)
     k_edu: F32                    # behaviour scores in [0, 1]
     k_health: F32
     k_fin: F32
@@ -111,8 +112,11 @@ class PostState(Columns):
     local: Bool
     contract_month: I8            # calendar month (1-12) of the yearly contract review
     incentive_rp: F64             # monthly pay of this post (regional differentials change it)
+    susceptibility: F64           # the holder's burnout susceptibility (multiplier, mean 1)
+    overload_threshold: F64       # the holder's load ratio where overload starts
+    recovery_mult: F64            # the holder's recovery time multiplier (mean 1)
     # per-month scratch, written by the time budget and visits phases
-    caseload: I32
+    caseload: F64                 # families carried, at regency scale (simulated x family_weight)
     hours_avail: F64
     hours_admin: F64
     hours_groups: F64

@@ -13,13 +13,13 @@ and a lever that is on replaces it with its own setting.
 | field | read by | written by |
 |---|---|---|
 | incentive_multiplier (per district) | pay: CaseloadModel.incentive_for, staffing.pay | regional_incentive |
-| supervision_ratio | R_sup (CaseloadModel.supervision_resource), supervisors paid (metrics) | supervision |
+| supervision_ratio | R_sup (CaseloadModel.supervision_resource), supervisors paid (sim.processes.cost) | supervision |
 | local_hiring_share | staffing.hire (new hires placed locally) | local_redistribution |
 | outcome_evaluation | visits (targeting, quality bonus) | outcome_evaluation |
 | graduation_push | families (graduation assessment) | outcome_evaluation |
 | admin_factor | timebudget (admin hours), metrics (WISN) | outcome_evaluation |
-| extra_cost_month | metrics (cost, every month) | training_platform (setup) |
-| cost_month, courses_month | metrics (this month's cost and courses; reset each month) | training_platform |
+| extra_cost_month | sim.processes.cost (APBD line, every month) | training_platform (setup) |
+| cost_month, courses_month | sim.processes.cost (this month's courses and their cost; reset each month) | training_platform |
 """
 
 from __future__ import annotations

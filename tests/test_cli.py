@@ -143,7 +143,8 @@ def test_manifest_records_the_run(small_run: tuple[subprocess.CompletedProcess[s
     m: dict[str, Any] = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
     assert m["seed"] == SEED and m["months"] == MONTHS and m["scale"] == SCALE
     assert m["profile"] == "paper-2023" and m["start"] == "2021-01"
-    assert m["parameters"] == params.defaults()  # the baseline overrides nothing
+    # the baseline overrides nothing; population growth is the data profile's (paper-2023: 0)
+    assert m["parameters"] == {**params.defaults(), "population_growth_year": 0.0}
     assert m["scenario"]["name"] == "baseline"
     assert m["versions"]["mesa"] == metadata.version("mesa")
     assert m["versions"]["numpy"] == metadata.version("numpy")

@@ -10,7 +10,7 @@ import mesa
 import numpy as np
 import pytest
 
-from sim import params
+from sim import params, population
 from sim.agents import Facilitator, FacilitatorStatus, Family
 from sim.districts import DataError
 from sim.metrics import REPORTERS
@@ -157,8 +157,9 @@ def test_agents_follow_entries_and_exits() -> None:
     # each leaver's handle is removed and each entrant's created exactly once: leavers = the start
     # families gone + entrants who left again; entrants = the new families here + those who left again
     came_and_went = len(seen - start - mid)  # entrants who left before month 6 (families move monthly)
-    assert int(reg["exits"].sum() + reg["graduations"].sum()) == len(start - mid) + came_and_went
-    assert int(reg["entries"].sum()) == len(mid - start) + came_and_went
+    w = m.family_weight  # the table's counts are at regency scale (simulated x family_weight)
+    assert round((reg["exits"].sum() + reg["graduations"].sum()) / w) == len(start - mid) + came_and_went
+    assert round(reg["entries"].sum() / w) == len(mid - start) + came_and_went
     for _ in range(8):  # into 2022: the quota falls and the handles go with the families
         m.step()
         _assert_agents_match_state(m)
@@ -169,11 +170,11 @@ def test_agents_after_vacancies_and_new_posts() -> None:
     m = CaseloadModel(scale=0.1, rng=4)
     filled = np.flatnonzero(m.posts.filled)
     leaving = [m.facilitator_at(int(p)) for p in filled[:3]]
-    m.vacate_posts(filled[:3])
+    population.vacate_posts(m, filled[:3])
     _assert_agents_match_state(m)
     assert all(m.facilitator_at(int(p)) is None for p in filled[:3])
     assert all(a not in m.agents for a in leaving)
-    new = m.open_posts(np.array([0, 5, 5]), fill_now=True)
+    new = population.open_posts(m, np.array([0, 5, 5]), fill_now=True)
     _assert_agents_match_state(m)
     assert all(m.facilitator_at(int(p)).status is FacilitatorStatus.ACTIVE for p in new)  # type: ignore[union-attr]
     m.step()
@@ -235,10 +236,11 @@ class VisitProbe:
     def apply(self, model: CaseloadModel) -> None:
         fam, ps = model.families, model.posts
         a = fam.active & (fam.fac >= 0)
-        got = np.bincount(fam.fac[a], weights=fam.visits[a], minlength=ps.capacity)[: ps.capacity]
+        w = model.family_weight  # each simulated family stands for w families; visits_done is at regency scale
+        got = np.bincount(fam.fac[a], weights=fam.visits[a], minlength=ps.capacity)[: ps.capacity] * w
         f = np.flatnonzero(ps.filled)
         # visits received by a post's families minus the visits its facilitator made, in s.d. of the rounding
-        self.z.append((got[f] - ps.visits_done[f]) / np.sqrt(np.maximum(ps.visits_done[f], 1.0)))
+        self.z.append((got[f] - ps.visits_done[f]) / np.sqrt(np.maximum(ps.visits_done[f], 1.0) * w))
         self.visits_to_empty_rows.append(int(fam.visits[~fam.active].sum()))
 
 
@@ -260,7 +262,7 @@ def test_visits_made_reach_the_facilitators_own_families(outcome_evaluation: boo
 def test_growing_the_family_columns_creates_no_phantom_families() -> None:
     probe = VisitProbe()
     m = CaseloadModel(scale=0.1, rng=1, policies=[*build_policies({"outcome_evaluation": {}}), probe])
-    m.add_families(int((~m.families.active).sum()) + 10)  # more entrants than free rows: the columns grow
+    population.enrol_families(m, int((~m.families.active).sum()) + 10)  # more entrants than free rows: the columns grow
     m.step()
     assert probe.visits_to_empty_rows == [0]
     assert probe.z[0].min() >= -5
@@ -302,22 +304,24 @@ def test_official_family_count_follows_the_pkh_quota(run: Callable[..., Caseload
     quota = {2021: round(72554 * 0.1), 2022: round(56774 * 0.1), 2023: round(46812 * 0.1)}
     m = run(seed=6, months=26, profile="official")
     reg = m.regency_table()
-    assert reg.loc[0, "families"] == quota[2021]
+    # families_simulated: the simulated count; "families" is at regency scale (x 1 / scale)
+    assert reg.loc[0, "families_simulated"] == quota[2021]
     for _, row in reg.iloc[1:].iterrows():
         d = row["date"]
         simulated_year = d.year if d.month > 1 else d.year - 1  # the row dated D is the state after month D - 1
-        assert row["families"] == quota[simulated_year], (d, row["families"])
-    assert reg.loc[reg["date"] == date(2022, 1, 1), "families"].item() == 7255
-    assert reg.loc[reg["date"] == date(2022, 2, 1), "families"].item() == 5677
-    assert reg.loc[reg["date"] == date(2023, 2, 1), "families"].item() == 4681
+        assert row["families_simulated"] == quota[simulated_year], (d, row["families_simulated"])
+        assert row["families"] == pytest.approx(row["families_simulated"] * 10)
+    assert reg.loc[reg["date"] == date(2022, 1, 1), "families_simulated"].item() == 7255
+    assert reg.loc[reg["date"] == date(2022, 2, 1), "families_simulated"].item() == 5677
+    assert reg.loc[reg["date"] == date(2023, 2, 1), "families_simulated"].item() == 4681
     cut = reg.loc[reg["date"] == date(2022, 2, 1)].iloc[0]
     assert cut["entries"] == 0
-    assert cut["exits"] + cut["graduations"] == 7255 - 5677  # the quota cut counts as exits
+    assert cut["exits"] + cut["graduations"] == pytest.approx((7255 - 5677) * 10)  # the quota cut counts as exits
 
 
 def test_paper_profile_holds_88000_families(run: Callable[..., CaseloadModel]) -> None:
     reg = run(seed=6, months=14).regency_table()
-    assert (reg["families"] == 8800).all()
+    assert (reg["families_simulated"] == 8800).all() and (reg["families"] == 88000).all()
     assert (reg["entries"].iloc[1:] == reg["exits"].iloc[1:] + reg["graduations"].iloc[1:]).all()
 
 
@@ -392,7 +396,8 @@ def test_small_scale_keeps_a_facilitator_in_every_district(scale: float) -> None
     dist = m.district_table()
     first = dist[dist["step"] == 0]
     assert (first["facilitators"] >= 1).all() and (first["families"] >= 1).all()
-    assert m.regency_table().loc[0, "families"] == max(round(88000 * scale), 23)
+    assert m.regency_table().loc[0, "families_simulated"] == max(round(88000 * scale), 23)
+    assert int(m.posts.open.sum()) == 354  # facilitators are never scaled
 
 
 @pytest.mark.parametrize("rng", [-1, 1.5, "7", True])
@@ -423,6 +428,9 @@ def test_policy_with_unknown_phase_raises() -> None:
     Bad.phase = "record"  # levers do not borrow the record phase
     with pytest.raises(ParameterError, match=r"policy 'bad': acts 'before' 'record'"):
         CaseloadModel(scale=0.1, policies=[Bad()])
+    Bad.phase = "cost"  # nor sit next to cost: a lever's cost must come before the cost phase books it
+    with pytest.raises(ParameterError, match=r"policy 'bad': acts 'before' 'cost'"):
+        CaseloadModel(scale=0.1, policies=[Bad()])
     Bad.phase, Bad.when = "staffing", "during"
     with pytest.raises(ParameterError, match=r"policy 'bad': acts 'during' 'staffing'"):
         CaseloadModel(scale=0.1, policies=[Bad()])
@@ -432,7 +440,9 @@ def test_overrides_are_applied_and_recorded() -> None:
     m = CaseloadModel(scale=0.1, rng=1, incentive_rp_month=5_000_000, recruitment_lag_months=4.0)
     assert m.p["incentive_rp_month"] == 5_000_000.0
     assert m.p["recruitment_lag_months"] == 4 and isinstance(m.p["recruitment_lag_months"], int)
-    expected = {**params.defaults(), "incentive_rp_month": 5_000_000.0, "recruitment_lag_months": 4}
+    # population growth is the data profile's unless overridden (paper-2023: held constant)
+    expected = {**params.defaults(), "incentive_rp_month": 5_000_000.0, "recruitment_lag_months": 4,
+                "population_growth_year": 0.0}
     assert m.parameters() == expected
     assert np.all(m.posts.incentive_rp[m.posts.filled] == 5_000_000.0)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim import population
 from sim.model import CaseloadModel
 from sim.policies import build_policies
 from sim.processes import timebudget
@@ -65,8 +66,8 @@ def test_visits_per_family_rise_as_caseload_falls_with_the_same_time() -> None:
     for n in range(400, 39, -20):
         _set_caseload(m, post, n)
         timebudget.step(m)
-        assert ps.caseload[post] == n
-        rates.append(ps.visits_done[post] / n)
+        assert ps.caseload[post] == n * m.family_weight   # caseloads are at regency scale
+        rates.append(ps.visits_done[post] / ps.caseload[post])
     rates_arr = np.asarray(rates)
     assert np.all(np.diff(rates_arr) > 0), rates_arr.round(3)
     assert rates_arr[0] > 0.02  # 400 families: still some visits
@@ -165,13 +166,17 @@ def test_backlog_accumulates_when_admin_time_is_short_and_clears_when_it_is_not(
     for _ in range(4):
         m.step()
         arrears += m.pkh_arrears_month
-    # families with a facilitator: backlog cleared, payments released and the withheld months paid.
-    # (Overload made some facilitators quit; families of a kecamatan left with none keep waiting.)
-    fam = m.families
+    # families with a facilitator: backlog (almost) cleared, payments released and the withheld
+    # months paid. A facilitator with time to spare has none left; one still short of time keeps
+    # a little (she rations admin with the rest; seed 2: at most 0.23 months), and families of a
+    # kecamatan left with no facilitator keep waiting.
+    fam, ps = m.families, m.posts
     served = fam.active & (fam.fac >= 0)
     assert served.sum() > 0.5 * fam.active.sum()
-    assert fam.admin_due[served].max() < 0.01
-    assert m.last_regency["admin_backlog_h_per_facilitator"] < 0.5
+    assert fam.admin_due[served].mean() < 0.05 and fam.admin_due[served].max() < 0.5
+    spare = ps.filled & (ps.hours_spare > 0)
+    assert spare.any() and np.all(ps.admin_backlog_h[spare] == 0.0)
+    assert m.last_regency["admin_backlog_h_per_facilitator"] < 2.0
     assert not fam.pay_held[served].any()
     assert arrears > 0
 
@@ -180,7 +185,7 @@ def test_withheld_payments_lower_the_transfer_received() -> None:
     m = CaseloadModel(scale=0.1, rng=1)
     m.step()
     fam = m.families
-    rows = np.flatnonzero(fam.active & fam.pkh & fam.compliant)[:50]
+    rows = np.flatnonzero(fam.active & fam.pkh & fam.compliant & ~fam.pay_held)[:50]
     from sim.processes.families import transfers
 
     before = transfers(m, rows).copy()
@@ -198,7 +203,8 @@ def test_a_kecamatan_without_a_facilitator_gets_no_contact_and_its_payments_wait
     m = CaseloadModel(scale=0.1, rng=4, check_invariants=True, recruitment_lag_months=5)
     k = m.district_names.index("Muaragembong")
     ps, fam = m.posts, m.families
-    m.vacate_posts(np.flatnonzero(ps.filled & (ps.district == k)))
+    population.vacate_posts(m, np.flatnonzero(ps.filled & (ps.district == k)))
+    ps.refill_step[ps.open & (ps.district == k)] = 5  # also posts left vacant by the warm-up: refilled in month 5
     mine = lambda: fam.active & (fam.district == k)  # noqa: E731
     first = mine()   # the families there from the start (entrants arrive later with no backlog)
     assert not (fam.fac[mine()] >= 0).any()
@@ -206,10 +212,11 @@ def test_a_kecamatan_without_a_facilitator_gets_no_contact_and_its_payments_wait
     for _ in range(4):           # January-April: no facilitator (the lag is 5 months)
         m.step()
         assert fam.visits[mine()].sum() == 0
-        assert m.month not in VERIFICATION_MONTHS or fam.pay_held[mine() & fam.pkh].all()
+        # (families enrolled this month arrive after the verification)
+        assert m.month not in VERIFICATION_MONTHS or fam.pay_held[mine() & fam.pkh & (fam.entered_step < m.steps)].all()
         held_seen |= bool(fam.pay_held[mine() & fam.pkh].any())
     assert held_seen
-    stayed = first & fam.active
+    stayed = first & fam.active & (fam.entered_step == 0)  # rows may be reused by entrants
     assert stayed.sum() > 10
     assert fam.admin_due[stayed].min() == pytest.approx(m.p["backlog_max_months"])
     for _ in range(4):           # the posts are refilled in month 6
@@ -222,8 +229,8 @@ def test_a_kecamatan_without_a_facilitator_gets_no_contact_and_its_payments_wait
 
 def test_backlog_starts_at_its_steady_state() -> None:
     # paper-2023 defaults, scale 0.25, seed 1: the backlog per family stays within 0.1 months of its
-    # start over the first year (it was 1.42 -> 1.40-1.44 at full scale; built from 0 it took ~12
-    # months to reach 1.4), and the overloaded kecamatan start with one while the others do not.
+    # start over the first year (0.89 -> 0.82-0.89; built from 0 it took ~12 months to level off),
+    # and the overloaded kecamatan start with one while others do not.
     m = CaseloadModel(scale=0.25, rng=1)
     first = m.last_regency["admin_backlog_months"]
     assert first > 0.5
@@ -234,4 +241,4 @@ def test_backlog_starts_at_its_steady_state() -> None:
     assert max(abs(x - first) for x in series) < 0.1, (first, series)
     d = m.district_table()
     d0 = d[d["step"] == 0].set_index("district")["admin_backlog_months"]
-    assert d0["Tambun Selatan"] > 1.0 and d0["Cikarang Pusat"] < 0.05
+    assert d0["Tambun Selatan"] > 1.0 and (d0 < 0.05).sum() >= 5

@@ -1,9 +1,10 @@
 """Helpers shared by the lever modules: district masks, scaled quotas, counts, post costs.
 
 Counts a scenario gives for the whole regency (posts a month, moves a round, Rp a year)
-are scaled to the simulated population by ``model.scale``. A fractional quota is carried
-over from month to month (``Quota``), so a run at scale 0.1 opens, on average, a tenth of
-the posts a full-scale run opens, without drawing random numbers.
+are for the whole regency: posts and budgets are never scaled (facilitators are not, whatever
+the run's ``scale``; docs/ODD.md 2.5), and family counts are at regency scale
+(``families_by_district``). A fractional quota is carried over from month to month
+(``Quota``) without drawing random numbers.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import population
 from sim.params import unknown_name_message
 from sim.policies.base import PolicyError
 
@@ -61,9 +63,9 @@ class Quota:
 
 
 def families_by_district(model: CaseloadModel) -> np.ndarray:
-    """Active families per district."""
+    """Active families per district, at regency scale (simulated families x family_weight)."""
     fam = model.families
-    return np.bincount(fam.district[fam.active], minlength=model.n_districts).astype(np.float64)
+    return np.bincount(fam.district[fam.active], minlength=model.n_districts) * model.family_weight
 
 
 def posts_by_district(model: CaseloadModel, filled_only: bool = False) -> np.ndarray:
@@ -93,4 +95,4 @@ def open_new_posts(model: CaseloadModel, districts: list[int], lag_months: int) 
     if not districts:
         return np.empty(0, dtype=np.int64)
     # the staffing phase (which runs after the levers) fills posts whose refill step has come
-    return model.open_posts(np.asarray(districts, dtype=np.int64), lag_months=None if lag_months < 0 else lag_months)
+    return population.open_posts(model, np.asarray(districts, dtype=np.int64), lag_months=None if lag_months < 0 else lag_months)

@@ -6,7 +6,7 @@ Paper recommendation 1 (Penetapan Rasio Ideal Pendamping dan KPM): a national ca
     posts needed in district d = ceil(families_d * (1 + vacancy_buffer) / cap)
     shortfall_d = max(0, needed_d - open posts_d)
 
-and up to ``hires_per_month`` new posts (whole regency, scaled to the run) are opened,
+and up to ``hires_per_month`` new posts (whole regency; posts are never scaled) are opened,
 one at a time to the district with the most families per open post. A post is skipped
 when the yearly cost of this lever's posts (pay incl. regional multiplier, operational
 allowance and the supervisors' share) would exceed ``budget_rp_year`` (0 = no limit).
@@ -55,7 +55,7 @@ class CaseloadCap(Lever):
 
     def setup(self, model: CaseloadModel) -> None:
         """Reset this run's hiring allowance and the list of posts it opened."""
-        self.quota = Quota(self.hires_per_month, model.scale)
+        self.quota = Quota(self.hires_per_month, 1.0)  # posts are never scaled (docs/ODD.md 2.5)
         self.posts_opened: list[int] = []
 
     def needed_posts(self, model: CaseloadModel) -> np.ndarray:
@@ -79,7 +79,7 @@ class CaseloadCap(Lever):
         short = np.maximum(self.needed_posts(model) - posts_d.astype(np.int64), 0)
         if short.sum() == 0:
             return
-        budget = self.budget_rp_year * model.scale
+        budget = self.budget_rp_year
         spent = self.yearly_cost(model)
         chosen: list[int] = []
         n_max = min(int(short.sum()), self.quota.available())

@@ -6,7 +6,7 @@ understaffed); the remedy is periodic redistribution ("redistribusi pendamping s
 berkala"), needs planning with local government and recruitment that weighs local ties.
 
 Every ``every_months`` months, starting in the first simulated month, a round of up to
-``max_moves`` moves (whole regency, scaled to the run) is made, one at a time:
+``max_moves`` moves (whole regency; posts are never scaled) is made, one at a time:
   donor    = the kecamatan with the fewest families per present facilitator that keeps at
              least ``min_per_district`` facilitators after the move,
   receiver = the kecamatan with the most families per present facilitator,
@@ -16,7 +16,7 @@ never bounces back; a kecamatan whose only facilitator left is not served by ove
 another one). A non-local facilitator is moved first (a local one would lose her ties to
 the community); the one moved counts as non-local in her new kecamatan. Her former
 families are shared out in the donor kecamatan and the receiver's families are rebalanced;
-families who change facilitator lose their rapport (continuity, sim/processes/staffing.py).
+families who change facilitator lose their rapport (continuity, sim/population.py).
 Her pay follows the receiver's regional multiplier. With ``donor_max_caseload`` > 0 a
 kecamatan gives up a facilitator only if it keeps at most that many families per
 facilitator (moving only staff it can spare); 0 equalises loads.
@@ -29,7 +29,7 @@ Local recruitment: new hires are placed in their home area with probability at l
 ``local_hiring_share`` while the lever is on (the lever surface's ``local_hiring_share``;
 the model parameter ``local_share_hires`` is the baseline, and stays what the manifest
 records). Local budget: up to ``local_hires_per_year`` posts a year (whole regency,
-scaled) are opened in the kecamatan above the programme's ideal caseload
+never scaled) are opened in the kecamatan above the programme's ideal caseload
 (sim.params.IDEAL_CASELOAD, 1:150), most overloaded first,
 and filled after the recruitment lag. No random numbers are drawn.
 """
@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import population
 from sim.params import IDEAL_CASELOAD
 from sim.policies._common import Quota, families_by_district, load_per_post, open_new_posts, posts_by_district
 from sim.policies.base import Lever, register
@@ -67,8 +68,8 @@ class LocalRedistribution(Lever):
 
     def setup(self, model: CaseloadModel) -> None:
         """Reset the allowances of this run."""
-        self.moves = Quota(self.max_moves, model.scale)
-        self.local_posts = Quota(self.local_hires_per_year / 12.0, model.scale)
+        self.moves = Quota(self.max_moves, 1.0)  # posts are never scaled (docs/ODD.md 2.5)
+        self.local_posts = Quota(self.local_hires_per_year / 12.0, 1.0)
         self.moved_total = 0
         self.posts_opened: list[int] = []
 
@@ -113,7 +114,7 @@ class LocalRedistribution(Lever):
             changed.update((d, r))
             moved += 1
         if changed:
-            staffing.rebalance(model, changed)
+            population.rebalance(model, changed)
         self.moved_total += moved
         return moved
 

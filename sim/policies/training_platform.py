@@ -19,7 +19,7 @@ every month's cost.
 The lever acts after the workforce phase (its slot: ``when = "after"``, ``phase =
 "workforce"``), so that the month's courses come after the baseline's advanced courses,
 quits and skill decay. It writes this month's courses and cost to the lever surface
-(``courses_month``, ``cost_month``), which the record phase adds to the month's figures.
+(``courses_month``, ``cost_month``), which the cost phase books (sim.processes.cost).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ class TrainingPlatform(Lever):
     modules: list[str]
 
     def setup(self, model: CaseloadModel) -> None:
-        """Charge the platform's running cost to every month (scaled to the run)."""
-        model.surface.extra_cost_month += self.fixed_cost_rp_year / 12.0 * model.scale
+        """Charge the platform's running cost to every month (whole regency)."""
+        model.surface.extra_cost_month += self.fixed_cost_rp_year / 12.0
 
     def apply(self, model: CaseloadModel) -> None:
         """Run the month's platform courses: who takes one, skill gains by module, refresher, cost."""

@@ -30,7 +30,8 @@ visits_saturation_per_family_month). Spare hours not turned into visits stay unu
 (``hours_spare``). A facilitator short of time rushes: she makes up to 30% more visits
 than her time allows, each shorter, which the visit phase turns into lower quality.
 
-Admin backlog (from month 1; ``spin_up`` starts it at its steady state). Each family
+Admin backlog (from month 1; over the workforce warm-up per kecamatan, ``warm_up_backlog``,
+which ``spin_up`` hands to the families; ``initial_holds`` the withheld payments). Each family
 carries ``admin_due``, the months of its data entry outstanding. Each month a post finishes
 the share r = admin / A of what it wanted, spread evenly over its families:
     due <- (due + 1) * (1 - r)       (r = 0 for families without a facilitator)
@@ -167,7 +168,12 @@ def step(model: Model) -> None:
     w = wants(model)
     filled = ps.filled
     c, prod, min_per_visit, demand_visits = w.caseload, w.prod, w.min_per_visit, w.target_visits
-    admin_need, admin, groups, visit_hours = split(model, w, _family_sum(model, fam.admin_due))
+    warm = fam.capacity == 0  # the workforce warm-up (sim.warmup) runs before the families exist
+    if warm:
+        due_sum = c * model.district_due[ps.district]
+    else:
+        due_sum = _family_sum(model, fam.admin_due) * model.family_weight
+    admin_need, admin, groups, visit_hours = split(model, w, due_sum)
     short = admin_need + w.groups + w.visits > w.hours
 
     # short of time: visits the hours allow, with rushing
@@ -198,61 +204,77 @@ def step(model: Model) -> None:
     ps.min_per_visit[:] = np.where(done > 0, visit_hours * 60.0 * prod / np.maximum(done, 1e-9), min_per_visit)
     ps.min_per_visit_std[:] = min_per_visit
     if model.steps > 0:
-        done_share = np.where(filled & (admin_need > 0), admin / np.maximum(admin_need, 1e-12), filled * 1.0)
         ps.verification_late[:] = verification_late(model, admin_need, admin)
+        if warm:
+            warm_up_backlog(model, admin, admin_need)
+            return
+        done_share = np.where(filled & (admin_need > 0), admin / np.maximum(admin_need, 1e-12), filled * 1.0)
         update_backlog(model, done_share, w.per_family)
         payments(model)
 
 
-def spin_up(model: Model) -> None:
-    """Start the admin backlog and withheld payments at their steady state under the initial load.
+def warm_up_backlog(model: Model, admin: np.ndarray, admin_need: np.ndarray) -> None:
+    """The backlog of a warm-up month, per kecamatan (its families are shared evenly over its posts).
 
-    Called once at construction, after the workforce spin-up. Every post's backlog per family
-    d solves the steady state of due <- (due + 1) * (1 - r(due)), i.e. admin done = a * C (the
-    month's new admin), by bisection on [0, backlog_max_months]; at the cap when even that
-    backlog leaves admin short (write-off every month). Every family of the post starts with
-    d; a family without a facilitator at the cap. The start is taken to follow a verification
-    (the default January start follows December's), so a PKH family's payment starts withheld
-    with the post's late share (stream ``payments``), with no months owed yet.
-    Deterministic apart from that draw; the month-0 hours are then recomputed.
+    due_d <- min((due_d + 1) * (1 - r_d), backlog_max_months), r_d = admin done / admin wanted
+    over the kecamatan's filled posts (0 when it has none). Run over the workforce warm-up,
+    it leaves each kecamatan's backlog in its stationary state under the vacancies and
+    burnout the warm-up produces; ``spin_up`` gives it to the families.
+    """
+    ps = model.posts
+    f = ps.filled
+    nd = model.n_districts
+    done = np.bincount(ps.district[f], weights=admin[f], minlength=nd)
+    need = np.bincount(ps.district[f], weights=admin_need[f], minlength=nd)
+    r = np.where(need > 0, done / np.maximum(need, 1e-12), np.where(np.bincount(ps.district[f], minlength=nd) > 0, 1.0, 0.0))
+    model.district_due[:] = np.minimum((model.district_due + 1.0) * (1.0 - r), model.p["backlog_max_months"])
+
+
+def spin_up(model: Model) -> None:
+    """Give the families the backlog of the warm-up, and compute the month-0 hours.
+
+    Called once at construction, once the families are placed (before their warm-up reads
+    the visits): every family starts with its kecamatan's backlog at the end of the workforce
+    warm-up (``warm_up_backlog``; 0 if there was no warm-up). Deterministic.
     """
     ps = model.posts
     fam = model.families
+    fam.admin_due[:] = (model.district_due[fam.district] * fam.active).astype(np.float32)
     w = wants(model)
-    cap = float(model.p["backlog_max_months"])
-    new_admin = w.per_family * w.caseload
-
-    def done(d: np.ndarray) -> np.ndarray:
-        return split(model, w, w.caseload * d)[1]
-
-    lo = np.zeros(ps.capacity)
-    hi = np.full(ps.capacity, cap)
-    for _ in range(40):  # 40 halvings: a width of cap / 2^40
-        mid = 0.5 * (lo + hi)
-        enough = done(mid) >= new_admin * (1.0 - 1e-12)
-        hi = np.where(enough, mid, hi)
-        lo = np.where(enough, lo, mid)
-    due = np.where(done(np.zeros(ps.capacity)) >= new_admin * (1.0 - 1e-12), 0.0, hi)
-    lut = np.full(ps.capacity + 1, cap, dtype=np.float32)
-    lut[:-1] = due
-    act = fam.active
-    fam.admin_due[:] = lut[fam.fac] * act
-    admin_need, admin, _, _ = split(model, w, w.caseload * due)
+    admin_need, admin, _, _ = split(model, w, _family_sum(model, fam.admin_due) * model.family_weight)
     ps.verification_late[:] = verification_late(model, admin_need, admin)
-    late = np.ones(ps.capacity + 1, dtype=np.float32)
-    late[:-1] = ps.verification_late
-    u = model.streams["payments"].random(fam.capacity, dtype=np.float32)
-    fam.pay_held[:] = act & fam.pkh & (u < late[fam.fac])
-    fam.months_held[:] = 0
-    fam.arrears[:] = 0.0
-    ps.admin_backlog_h[:] = np.where(ps.filled, _family_sum(model, fam.admin_due) * w.per_family, 0.0)
+    ps.admin_backlog_h[:] = np.where(ps.filled, _family_sum(model, fam.admin_due) * model.family_weight * w.per_family, 0.0)
     step(model)
 
 
-def _family_sum(model: Model, values: np.ndarray) -> np.ndarray:
-    """Sum of a family column over each post's families (rows without a post, fac = -1, dropped).
+def initial_holds(model: Model) -> None:
+    """PKH payments withheld at the start, as just after a verification (after the families' warm-up).
 
-    Inactive rows hold fac = -1 and are dropped the same way, without a boolean mask.
+    The start is taken to follow a verification (the default January start follows
+    December's): a PKH family's payment is withheld with its post's late share (stream
+    ``payments``), with no months owed yet, and its welfare and poverty are those without
+    the PKH transfer.
+    """
+    fam = model.families
+    ps = model.posts
+    act = fam.active
+    late = np.ones(ps.capacity + 1, dtype=np.float32)  # trailing 1: no facilitator, nothing entered
+    late[:-1] = ps.verification_late
+    u = model.streams["payments"].random(fam.capacity, dtype=np.float32)
+    held = act & fam.pkh & (u < late[fam.fac])
+    lost = held & fam.compliant
+    fam.pay_held[:] = held
+    fam.months_held[:] = 0
+    fam.arrears[:] = 0.0
+    fam.welfare[lost] -= np.float32(model.pkh_ratio)
+    fam.poor[:] = act & (fam.welfare < 1.0)
+
+
+def _family_sum(model: Model, values: np.ndarray) -> np.ndarray:
+    """Sum of a family column over each post's simulated families.
+
+    Rows without a post (fac = -1) are dropped, and so are inactive rows, which hold fac = -1
+    too, without a boolean mask. Times ``family_weight`` for regency scale, like the caseload.
     """
     cap = model.posts.capacity
     return np.bincount(model.families.fac + 1, weights=values, minlength=cap + 1)[1 : cap + 1]
@@ -269,7 +291,7 @@ def update_backlog(model: Model, done_share: np.ndarray, per_family: np.ndarray)
     due *= left[fam.fac]
     np.minimum(due, np.float32(model.p["backlog_max_months"]), out=due)
     due *= fam.active
-    ps.admin_backlog_h[:] = np.where(ps.filled, _family_sum(model, due) * per_family, 0.0)
+    ps.admin_backlog_h[:] = np.where(ps.filled, _family_sum(model, due) * model.family_weight * per_family, 0.0)
 
 
 def payments(model: Model) -> None:

@@ -45,12 +45,13 @@ def step(model: Model) -> None:
     rate = np.zeros(ps.capacity + 1, dtype=f32)
     if model.surface.outcome_evaluation:
         w = (f32(1.0) + fam.months_since_visit.astype(f32)) * (f32(1.0) + f32(2.0) * fam.poor) * served
-        wsum = np.bincount(fac + 1, weights=w, minlength=ps.capacity + 1)[1 : ps.capacity + 1]
+        # each simulated family stands for family_weight families (visits_done is at regency scale)
+        wsum = np.bincount(fac + 1, weights=w, minlength=ps.capacity + 1)[1 : ps.capacity + 1] * model.family_weight
         rate[:-1] = np.where(wsum > 0, ps.visits_done / np.maximum(wsum, 1e-12), 0.0)
         expected = w * rate[fac]
     else:
         # equal weights: every family of a post expects visits_done / caseload
-        rate[:-1] = np.where(ps.caseload > 0, ps.visits_done / np.maximum(ps.caseload, 1), 0.0)
+        rate[:-1] = np.where(ps.caseload > 0, ps.visits_done / np.maximum(ps.caseload, 1e-9), 0.0)
         expected = rate[fac]
     whole = np.floor(expected)
     visits = whole + (u < expected - whole)

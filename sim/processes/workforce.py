@@ -1,9 +1,15 @@
 """Phase 5, workforce: burnout, skills and training, motivation, quits and contract reviews.
 
-Burnout (Homer 1985; Evers et al.; docs/REFERENCES.md), with load ratio L from the time budget:
+Burnout (Homer 1985; Evers et al.; docs/REFERENCES.md), with load ratio L from the time budget
+and three traits of each facilitator drawn when she is hired (sim.population.draw_facilitator_traits; Alarcon et al.
+2009, Bakker & Demerouti 2007, Sonnentag & Fritz 2007): susceptibility s_i (lognormal, mean 1,
+log s.d. burnout_susceptibility_sd), overload threshold theta_i (normal around
+burnout_threshold, s.d. burnout_threshold_sd, clipped to [0.5, 1.5]) and recovery multiplier
+r_i (lognormal, mean 1, log s.d. burnout_recovery_sd):
     R     = supervision support + psychosocial_buffer * S_psy
-    up    = (b0 + alpha * max(0, L - theta)^gamma) / (1 + R) * (1 - B) * (1 + 0.5 * (1 - M))
-    down  = B / (tau0 * (1 + k * B))
+    up    = s_i (b0 + alpha * max(0, L - theta_i)^gamma) / (1 + R) * (1 - B) * (1 + 0.5 * (1 - M))
+    down  = B / (tau0 * r_i * (1 + k * B))
+so that burnout at one caseload is a distribution, not one value.
 Training: an advanced course with probability training_prob_month (the lever training_platform
 adds online courses of its own after this phase):
     S <- S + g * (1 - S) for technical and psychosocial skill.
@@ -25,6 +31,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import population
+
 if TYPE_CHECKING:
     from sim.core import Model
 
@@ -40,9 +48,10 @@ def burnout_next(model: Model, b: np.ndarray) -> np.ndarray:
     p = model.p
     ps = model.posts
     r = model.supervision_resource + p["psychosocial_buffer"] * ps.s_psy
-    over = np.maximum(0.0, ps.load_ratio - p["burnout_threshold"]) ** p["burnout_convexity"]
-    up = (p["burnout_base"] + p["burnout_overload"] * over) / (1.0 + r) * (1.0 - b) * (1.0 + 0.5 * (1.0 - ps.motivation))
-    down = b / (p["burnout_recovery_months"] * (1.0 + p["burnout_hysteresis"] * b))
+    over = np.maximum(0.0, ps.load_ratio - ps.overload_threshold) ** p["burnout_convexity"]
+    up = (ps.susceptibility * (p["burnout_base"] + p["burnout_overload"] * over) / (1.0 + r) * (1.0 - b)
+          * (1.0 + 0.5 * (1.0 - ps.motivation)))
+    down = b / (p["burnout_recovery_months"] * np.maximum(ps.recovery_mult, 1e-9) * (1.0 + p["burnout_hysteresis"] * b))
     return np.clip(b + up - down, 0.0, 1.0)
 
 
@@ -92,4 +101,4 @@ def step(model: Model) -> None:
     leavers = np.flatnonzero(quits | not_renewed)
     model.quits_month = leavers.size
     ps.tenure_months += f
-    model.vacate_posts(leavers)
+    population.vacate_posts(model, leavers)
