@@ -252,8 +252,8 @@ def initial_holds(model: Model) -> None:
 
     The start is taken to follow a verification (the default January start follows
     December's): a PKH family's payment is withheld with its post's late share (stream
-    ``payments``), with no months owed yet, and its welfare and poverty are those without
-    the PKH transfer.
+    ``payments``), with no months owed yet. The month-0 welfare is left as the warm-up set
+    it (calibrated to the profile's poor); the withheld payment counts from month 1.
     """
     fam = model.families
     ps = model.posts
@@ -261,13 +261,9 @@ def initial_holds(model: Model) -> None:
     late = np.ones(ps.capacity + 1, dtype=np.float32)  # trailing 1: no facilitator, nothing entered
     late[:-1] = ps.verification_late
     u = model.streams["payments"].random(fam.capacity, dtype=np.float32)
-    held = act & fam.pkh & (u < late[fam.fac])
-    lost = held & fam.compliant
-    fam.pay_held[:] = held
+    fam.pay_held[:] = act & fam.pkh & (u < late[fam.fac])
     fam.months_held[:] = 0
     fam.arrears[:] = 0.0
-    fam.welfare[lost] -= np.float32(model.pkh_ratio)
-    fam.poor[:] = act & (fam.welfare < 1.0)
 
 
 def _family_sum(model: Model, values: np.ndarray) -> np.ndarray:
