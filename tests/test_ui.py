@@ -385,3 +385,12 @@ def test_fallback_headline_in_both_languages() -> None:
     assert en.startswith("Compared with baseline, cap-150 changes the cost by Rp2.00 bn (95% interval Rp1.50 bn to Rp2.50 bn)")
     assert "the poverty rate by -0.10 pp" in en and "model estimate" in en
     assert fallback_headline(c, "id").startswith("Dibandingkan dengan baseline, cap-150 mengubah biaya sebesar Rp2.00 bn")
+
+
+def test_an_upload_never_shadows_a_scenario_file(session: VirtualKernelContext) -> None:
+    from ui import explore
+
+    explore.on_scenario_upload("baseline.toml", 30, b'name = "baseline"\n[parameters]\nincentive_rp_month = 4000000\n')
+    assert "uploaded-baseline" in state.uploaded.value
+    assert state.scenario_by_ref("baseline").parameters == {}
+    assert state.current_settings().base.name == "uploaded-baseline"
