@@ -34,12 +34,21 @@ def run_scenario(
     scale: float | None = None,
     overrides: dict[str, Any] | None = None,
     check_invariants: bool = False,
+    replicate: int | None = None,
 ) -> RunResult:
-    """Build the model for ``scenario`` with ``seed``, run it, and return its tables."""
+    """Build the model for ``scenario`` with ``seed``, run it, and return its tables.
+
+    A scenario with a posterior (calibration) runs with the parameters of posterior draw
+    ``replicate`` (0 when not given; runs.scenario.posterior_draw); ``overrides`` win.
+    """
     n_months = scenario.months if months is None else months
     kwargs = scenario.model_kwargs()
     if scale is not None:
         kwargs["scale"] = scale
+    if scenario.posterior:
+        from runs.scenario import posterior_draw
+
+        kwargs.update(posterior_draw(scenario.posterior, replicate or 0))
     if overrides:
         kwargs.update(overrides)
     t0 = time.perf_counter()

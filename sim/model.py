@@ -130,7 +130,7 @@ class CaseloadModel(mesa.Model):
         self.scale = float(scale)
         self.start = Month.parse(start)
         self.profile_name = profile
-        self.profile: Profile = load_profile(profile, scale=self.scale)
+        self.profile: Profile = load_profile(profile, scale=self.scale, start_year=self.start.year)
         self.check = bool(check_invariants)
         self.policies: list[Policy] = list(policies or [])
         for pol in self.policies:
