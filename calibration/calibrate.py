@@ -110,6 +110,9 @@ def run(o: Options, argv: list[str] | None = None, stream: TextIO | None = None)
     mapper = Mapper(o.executor, o.jobs, o.scheduler)
     sim = Simulator(ts.setup, ts.wanted(), prior, o.seed)
     prov = fit.provenance(ts)
+    import time
+
+    t0 = time.perf_counter()
     try:
         if o.method == "optimize":
             res = fit.run_optimize(ts, prior, sim, out, o.budget, o.seed, mapper, o.bar, stream)
@@ -119,9 +122,10 @@ def run(o: Options, argv: list[str] | None = None, stream: TextIO | None = None)
             post, diag = fit.abc_posterior(out)
         else:
             post, diag = fit.run_rejection(ts, prior, sim, out, o.population, o.budget, o.seed, mapper, o.bar, stream)
+        fit_s = time.perf_counter() - t0
         summary = fit.summarize(post, prior)
         meta = {**prov, "identity": ident, "method": o.method, "setup": ts.setup.__dict__ | {"parameters": dict(ts.setup.parameters)},
-                "simulations": int(diag["simulations"].sum()), "generations": len(diag)}
+                "simulations": total_sims(diag), "generations": len(diag)}
         fit.write_parquet(out / "posterior.parquet", post, meta)
         diag.to_csv(out / "diagnostics.csv", index=False)
         summary.to_csv(out / "posterior_summary.csv", index=False)
@@ -134,7 +138,7 @@ def run(o: Options, argv: list[str] | None = None, stream: TextIO | None = None)
                 b.close()
             fit.write_parquet(out / "ppc_stats.parquet", stats)
             fit.write_parquet(out / "trajectories.parquet", traj)
-            checks = check_table(ts, stats)
+            checks = check_table(ts, stats, o.seed)
             checks.to_csv(out / "checks.csv", index=False)
         scen = write_scenario(ts, out / "calibrated.toml", out / "posterior.parquet", o, prov)
         published = None
@@ -148,9 +152,15 @@ def run(o: Options, argv: list[str] | None = None, stream: TextIO | None = None)
 
             report.write(out, ts, prior)
         return {"out": out, "posterior": post, "diagnostics": diag, "summary": summary, "checks": checks,
-                "scenario": scen, "published": published}
+                "scenario": scen, "published": published,
+                "timing_s": {"fit": fit_s, "after_fit": time.perf_counter() - t0 - fit_s}}
     finally:
         mapper.close()
+
+
+def total_sims(diag: pd.DataFrame) -> int:
+    """Every simulation of the fit (with pyabc's calibration sample when there is one)."""
+    return int(diag.attrs.get("total_simulations", int(diag["simulations"].sum())))
 
 
 def write_scenario(ts: TargetSet, path: Path, posterior: Path, o: Options, prov: dict[str, Any]) -> Path:
@@ -207,15 +217,17 @@ def summary_text(res: dict[str, Any]) -> str:
         lines.append(f"  {r.parameter:<34} {r.median:>12.4g}  [{r.q05:.4g}, {r.q95:.4g}]  prior [{r.prior_low:g}, {r.prior_high:g}]")
     d = res["diagnostics"]
     last = d.iloc[-1]
-    lines.append(f"{len(d)} generation(s), {int(d['simulations'].sum())} simulations; last: epsilon {last['epsilon']:.3g}, "
+    lines.append(f"{len(d)} generation(s), {total_sims(d)} simulations; last: epsilon {last['epsilon']:.3g}, "
                  f"acceptance {last['acceptance_rate']:.2f}, ESS {last['ess']:.0f}")
     c = res.get("checks")
     if isinstance(c, pd.DataFrame) and not c.empty:
         fitted = c[~c["holdout"]]
-        lines.append(f"posterior predictive: {int(fitted['inside_90'].sum())}/{len(fitted)} fitted targets inside the 90% band")
+        lines.append(f"posterior predictive: {int(fitted['inside_90'].sum())}/{len(fitted)} fitted targets inside the "
+                     "90% predictive band (model + observation error + discrepancy)")
         for r in c[c["holdout"]].itertuples():
-            lines.append(f"  out of sample {r.target}: observed {r.observed:.4g}, predicted {r.median:.4g} "
-                         f"[{r.q05:.4g}, {r.q95:.4g}], error {r.error:+.3g}")
+            lines.append(f"  out of sample {r.target}: observed {r.observed:.4g}, model median {r.median:.4g} "
+                         f"[{r.q05:.4g}, {r.q95:.4g}], predictive 90% [{r.pred_q05:.4g}, {r.pred_q95:.4g}], "
+                         f"error {r.error:+.3g} ({r.z:+.2f} sigma)")
     lines.append(f"wrote {res['out']}/posterior.parquet, diagnostics.csv, checks.csv, report.html, calibrated.toml"
                  + (f"; published {res['published']}" if res.get("published") else ""))
     return "\n".join(lines)

@@ -232,6 +232,8 @@ def abc_posterior(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                      "accepted": int(r.particles), "acceptance_rate": int(r.particles) / max(int(r.samples), 1),
                      "ess": float(effective_sample_size(np.asarray(w)))})
     diag = pd.DataFrame(rows)
+    # every simulation, with pyabc's calibration sample from the prior (generation -1)
+    diag.attrs["total_simulations"] = int(h.total_nr_simulations)
     t = int(pops["t"].max())
     df, w = h.get_distribution(m=0, t=t)
     post = df.reset_index(drop=True).copy()

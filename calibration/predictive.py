@@ -65,9 +65,15 @@ def predictive(ts: TargetSet, prior: Prior, post: pd.DataFrame, sim: Simulator, 
     return pd.DataFrame(stat_rows), pd.concat(trajs, ignore_index=True)
 
 
-def check_table(ts: TargetSet, stats: pd.DataFrame) -> pd.DataFrame:
-    """Per target: observed, sigma, predictive median and 90% band, error, z, inside the band."""
+def check_table(ts: TargetSet, stats: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Per target: observed, sigma, model median and 90% band, predictive 90% band, error, z, inside.
+
+    The model band (q05, q95) is that of the simulated statistic; the predictive band
+    (pred_q05, pred_q95) adds the observation error and discrepancy (Gaussian, sigma), as
+    a new observation would: the observed value is checked against it.
+    """
     rows = []
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xC4EC]))
     for t in ts.targets:
         x = stats[t.name].to_numpy(dtype=float)
         x = x[np.isfinite(x)]
@@ -76,12 +82,16 @@ def check_table(ts: TargetSet, stats: pd.DataFrame) -> pd.DataFrame:
         lo = weighted_quantile(x, ones, 0.05) if len(x) else np.nan
         hi = weighted_quantile(x, ones, 0.95) if len(x) else np.nan
         sigma = ts.sigma(t)
+        rep = np.repeat(x, 50) + rng.normal(0.0, sigma, 50 * len(x))
+        plo = float(np.quantile(rep, 0.05)) if len(rep) else np.nan
+        phi = float(np.quantile(rep, 0.95)) if len(rep) else np.nan
         err = med - t.value
         if t.kind == "at_least":
             err = min(err, 0.0)
         rows.append({"target": t.name, "statistic": t.statistic, "at": t.at, "year": t.year, "holdout": t.holdout,
                      "kind": t.kind, "observed": t.value, "obs_sd": t.obs_sd, "sigma": sigma, "weight": t.weight,
-                     "median": med, "q05": lo, "q95": hi, "error": err, "z": err / sigma,
-                     "inside_90": bool(lo <= t.value <= hi) if t.kind == "value" else bool(hi >= t.value),
+                     "median": med, "q05": lo, "q95": hi, "pred_q05": plo, "pred_q95": phi,
+                     "error": err, "z": err / sigma,
+                     "inside_90": bool(plo <= t.value <= phi) if t.kind == "value" else bool(phi >= t.value),
                      "source": t.source})
     return pd.DataFrame(rows)

@@ -167,15 +167,17 @@ def build(out: Path, ts: TargetSet, prior: Prior, truth: dict[str, float] | None
         fitted = checks[~checks["holdout"]]
         parts.append("<h2>1. Targets against the posterior predictive simulations</h2>")
         parts.append(f"<p>{int(fitted['inside_90'].sum())} of {len(fitted)} fitted targets lie inside the 90% "
-                     "predictive band. Blue: fitted; orange: held out (out-of-sample).</p>")
+                     "posterior predictive band (the model's band widened by the observation error and the model "
+                     "discrepancy). Chart: the model's median and 90% band. Blue: fitted; orange: held out "
+                     "(out-of-sample).</p>")
         parts.append(_interval_chart(checks))
         parts.append("<table><tr><th class='l'>target</th><th>year</th><th>observed</th><th>sigma</th><th>median</th>"
-                     "<th>90% band</th><th>error</th><th>z</th><th class='l'>source</th></tr>")
+                     "<th>model 90% band</th><th>predictive 90% band</th><th>error</th><th>z</th><th class='l'>source</th></tr>")
         for r in checks.itertuples():
             cls = "" if r.inside_90 else " class='warn'"
             parts.append(f"<tr{cls}><td class='l'>{text(r.target)}{' (held out)' if r.holdout else ''}</td><td>{r.year}</td>"
                          f"<td>{r.observed:.4g}</td><td>{r.sigma:.3g}</td><td>{r.median:.4g}</td>"
-                         f"<td>[{r.q05:.4g}, {r.q95:.4g}]</td><td>{r.error:+.3g}</td><td>{r.z:+.2f}</td>"
+                         f"<td>[{r.q05:.4g}, {r.q95:.4g}]</td><td>[{r.pred_q05:.4g}, {r.pred_q95:.4g}]</td><td>{r.error:+.3g}</td><td>{r.z:+.2f}</td>"
                          f"<td class='l note'>{text(r.source)}</td></tr>")
         parts.append("</table>")
         disc = "".join(f"<li>{text(k)}: s.d. {v[0]:g}. {text(v[1])}</li>" for k, v in ts.discrepancy.items())

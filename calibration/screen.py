@@ -8,7 +8,10 @@ parameter on the *standardised* residual (sim - observed) / sigma. A parameter's
 the weighted root mean square of its mu* over the targets: how far (in target s.d.) moving
 it across its range moves the fit. Parameters are ranked by score; the top ones are the
 ones worth calibrating, the rest stay at their sourced or assumed defaults (documented as
-fixed). Writes screening.csv (one row per parameter) and screening_targets.csv.
+fixed). Standardised residuals are clipped at +-5 sigma first, so that a parameter that
+collapses one output (all facilitators quit) does not rank alone. Writes screening.csv (one
+row per parameter: score over all targets, over the BPS poverty targets and over the
+pattern targets) and screening_targets.csv (mu* per parameter and target).
 """
 
 from __future__ import annotations
@@ -84,13 +87,23 @@ def screen(ts: TargetSet, out: Path, trajectories: int, seed: int, mapper: Mappe
     resid = np.array([dist.residuals(s) for s in stats])  # standardised and weighted, points x targets
     write_parquet(out / "screening_points.parquet",
                   pd.concat([pd.DataFrame(x, columns=prior.names), pd.DataFrame(resid, columns=dist.names)], axis=1))
-    prob = sweep.problem_of(sranges)
+    return analyze(out, x, resid, rs, dist.names, seed)
+
+
+CLIP = 5.0  # standardised residuals are clipped at +-5 sigma: a collapse of one output must not rank alone
+
+
+def analyze(out: Path, x: np.ndarray, resid: np.ndarray, rs: list[Range], target_names: list[str],
+            seed: int) -> pd.DataFrame:
+    """Morris mu* per parameter and target on clipped residuals; the ranking (screening.csv)."""
+    from runs import sweep
+    from SALib.analyze import morris as morris_an
+
+    prob = sweep.problem_of([sweep.Range(r.name, r.low, r.high, r.kind) for r in rs])
     rows = []
-    mu = np.zeros((len(rs), len(dist.names)))
-    for j, name in enumerate(dist.names):
-        y = resid[:, j]
-        if not np.all(np.isfinite(y)):
-            y = np.where(np.isfinite(y), y, np.nanmax(np.abs(y[np.isfinite(y)])) if np.isfinite(y).any() else 0.0)
+    mu = np.zeros((len(rs), len(target_names)))
+    for j, name in enumerate(target_names):
+        y = np.clip(np.nan_to_num(resid[:, j], nan=CLIP, posinf=CLIP, neginf=-CLIP), -CLIP, CLIP)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             si = morris_an.analyze(prob, x, y, num_levels=4, seed=seed % 2**32)
@@ -98,9 +111,14 @@ def screen(ts: TargetSet, out: Path, trajectories: int, seed: int, mapper: Mappe
         for i, r in enumerate(rs):
             rows.append({"target": name, "parameter": r.name, "mu_star": mu[i, j], "sigma": float(si["sigma"][i])})
     pd.DataFrame(rows).to_csv(out / "screening_targets.csv", index=False)
-    score = np.sqrt(np.mean(mu**2, axis=1))
+    bps = np.array([n.startswith(("poverty_rate", "poor_people")) for n in target_names])
+
+    def rms(m: np.ndarray) -> np.ndarray:
+        return np.sqrt(np.mean(m**2, axis=1)) if m.shape[1] else np.zeros(m.shape[0])
+
     rank = pd.DataFrame({"parameter": [r.name for r in rs], "low": [r.low for r in rs], "high": [r.high for r in rs],
-                         "score": score, "top_target": [dist.names[int(np.argmax(mu[i]))] for i in range(len(rs))],
+                         "score": rms(mu), "score_poverty": rms(mu[:, bps]), "score_patterns": rms(mu[:, ~bps]),
+                         "top_target": [target_names[int(np.argmax(mu[i]))] for i in range(len(rs))],
                          "top_mu_star": mu.max(axis=1)})
     rank = rank.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
     rank.to_csv(out / "screening.csv", index=False)
