@@ -67,7 +67,6 @@ class _Point:
 def screen(ts: TargetSet, out: Path, trajectories: int, seed: int, mapper: Mapper, setup: Any = None,
            bar: bool | None = None, stream: TextIO | None = None, ranges: list[Range] | None = None) -> pd.DataFrame:
     """Morris screening of the [A] parameters against the fitted targets; returns the ranking."""
-    from SALib.analyze import morris as morris_an
 
     from runs import sweep
 
@@ -96,8 +95,9 @@ CLIP = 5.0  # standardised residuals are clipped at +-5 sigma: a collapse of one
 def analyze(out: Path, x: np.ndarray, resid: np.ndarray, rs: list[Range], target_names: list[str],
             seed: int) -> pd.DataFrame:
     """Morris mu* per parameter and target on clipped residuals; the ranking (screening.csv)."""
-    from runs import sweep
     from SALib.analyze import morris as morris_an
+
+    from runs import sweep
 
     prob = sweep.problem_of([sweep.Range(r.name, r.low, r.high, r.kind) for r in rs])
     rows = []
