@@ -219,12 +219,17 @@ def build(out: Path, ts: TargetSet, prior: Prior, truth: dict[str, float] | None
         parts.append(f"<p class='note'>Last two generations: epsilon {e[-2]:.3g} -> {e[-1]:.3g} "
                      f"({100 * (e[-2] - e[-1]) / e[-2]:.0f}% lower).</p>")
     scr = out / "screening.csv"
+    if not scr.exists():  # the screening shipped with the target set (calibration/screening/NAME.csv)
+        scr = Path(__file__).resolve().parent / "screening" / f"{ts.name}.csv"
     if scr.exists():
         s = pd.read_csv(scr)
-        parts.append("<h2>5. Sensitivity (Morris screening of the [A] parameters)</h2><table><tr><th class='l'>parameter</th>"
-                     "<th>score (RMS mu* over targets, in sigma)</th><th class='l'>most affected target</th></tr>")
-        for r in s.itertuples():
-            parts.append(f"<tr><td class='l'>{text(r.parameter)}</td><td>{r.score:.3g}</td><td class='l'>{text(r.top_target)}</td></tr>")
+        parts.append(f"<h2>5. Sensitivity (Morris screening of the [A] parameters, {text(scr.name)})</h2><table><tr>"
+                     "<th class='l'>parameter</th><th>score (RMS mu* over targets, in sigma)</th><th>poverty targets</th>"
+                     "<th>pattern targets</th><th class='l'>most affected target</th></tr>")
+        for r in s.head(25).itertuples():
+            parts.append(f"<tr><td class='l'>{text(r.parameter)}</td><td>{r.score:.3g}</td>"
+                         f"<td>{getattr(r, 'score_poverty', float('nan')):.3g}</td>"
+                         f"<td>{getattr(r, 'score_patterns', float('nan')):.3g}</td><td class='l'>{text(r.top_target)}</td></tr>")
         parts.append("</table>")
     parts.append("</body></html>")
     doc = "\n".join(parts)

@@ -242,3 +242,40 @@ def test_abc_smc_recovers_known_parameters_inside_the_90_percent_interval(tmp_pa
     n = int(d["simulations"].sum())
     calibrate.run(o)
     assert int(pd.read_csv(tmp_path / "fit" / "diagnostics.csv")["simulations"].sum()) == n
+
+
+# ---------------------------------------------------------------------------- screening, checks
+
+
+def test_tags_and_the_screened_set_are_the_numeric_assumptions() -> None:
+    from calibration.screen import assumption_ranges, tag_of
+
+    assert tag_of({"source": "[A] calibrate"}) == "A" and tag_of({"source": "[S] BPS"}) == "S"
+    assert tag_of({"tag": "D", "source": "[A]"}) == "D"  # the registry's own tag wins
+    names = {r.name for r in assumption_ranges()}
+    assert "welfare_growth_macro_year" in names and "incentive_rp_month" not in names  # [S]
+    assert "evaluation_scheme" not in names  # a choice, not a number
+
+
+def test_morris_screening_ranks_the_poverty_trend_above_an_inert_parameter(tmp_path: Path) -> None:
+    """Seeded (common random numbers, seed 3); 6 trajectories x 3 points at scale 0.05."""
+    from calibration.engine import Mapper, Range
+    from calibration.screen import screen
+
+    ts = targets.load(_write(tmp_path, SMALL))
+    ranges = [Range("training_cost_rp", 0.0, 5e7, "float"), Range("welfare_growth_macro_year", -0.1, 0.1, "float")]
+    rank = screen(ts, tmp_path / "s", 6, 3, Mapper("local", 1), ranges=ranges)
+    assert list(rank["parameter"]) == ["welfare_growth_macro_year", "training_cost_rp"]
+    assert rank["score"].iloc[1] == 0.0  # cost has no effect on any target
+    assert (tmp_path / "s" / "screening.csv").exists()
+
+
+def test_predictive_band_includes_observation_error() -> None:
+    from calibration.predictive import check_table
+
+    ts = targets.load(Path(__file__).resolve().parent.parent / "calibration" / "targets" / "official.toml")
+    stats = pd.DataFrame({t.name: np.full(20, t.value) for t in ts.targets})
+    c = check_table(ts, stats, seed=1).set_index("target")
+    assert c["inside_90"].all() and (c["error"] == 0).all()
+    row = c.loc["poverty_rate_2019"]
+    assert row["q05"] == row["q95"] == 4.01 and row["pred_q95"] - row["pred_q05"] == pytest.approx(2 * 1.645 * row["sigma"], rel=0.15)
