@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -145,7 +144,7 @@ def run(o: Options, argv: list[str] | None = None, stream: TextIO | None = None)
         if o.scenario:
             POSTERIOR_DIR.mkdir(exist_ok=True)
             dest = POSTERIOR_DIR / f"{o.scenario}.parquet"
-            shutil.copyfile(out / "posterior.parquet", dest)
+            fit._plain_atomic(dest, (out / "posterior.parquet").read_bytes())
             published = write_scenario(ts, SCENARIO_DIR / f"{o.scenario}.toml", dest, o, prov)
         if o.report:
             from calibration import report

@@ -279,3 +279,12 @@ def test_predictive_band_includes_observation_error() -> None:
     assert c["inside_90"].all() and (c["error"] == 0).all()
     row = c.loc["poverty_rate_2019"]
     assert row["q05"] == row["q95"] == 4.01 and row["pred_q95"] - row["pred_q05"] == pytest.approx(2 * 1.645 * row["sigma"], rel=0.15)
+
+
+def test_optimize_gives_a_point_estimate_that_is_never_a_posterior(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = _write(tmp_path, SMALL.replace("months = 24", "months = 13").replace('at = "2019-03"', 'at = "2018-03"'))
+    rc = main(["calibrate", str(p), "--params", "welfare_growth_macro_year=-0.1:0.1", "--method", "optimize",
+               "--budget", "8", "--jobs", "1", "--out", str(tmp_path / "o")])
+    out = capsys.readouterr().out
+    assert rc == 0 and "NOT the calibration result" in out
+    assert (tmp_path / "o" / "optimize.json").exists() and not (tmp_path / "o" / "posterior.parquet").exists()
