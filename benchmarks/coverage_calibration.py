@@ -34,15 +34,15 @@ description = "a short window for the coverage check"
 [setup]
 profile = "official"
 start = "2017-03"
-months = 24
+months = 13
 scale = 0.05
 
 [discrepancy.poverty_rate_pct]
 sd = 0.05
 reason = "coverage check"
 """
-TARGETS = [("pov_2018", "poverty_rate_pct", "2018-03", 0.1), ("pov_2019", "poverty_rate_pct", "2019-03", 0.1),
-           ("exits_2018", "exit_rate_year", "2019-03", 0.01)]
+TARGETS = [("pov_2017", "poverty_rate_pct", "2017-09", 0.1), ("pov_2018", "poverty_rate_pct", "2018-03", 0.1),
+           ("exits_2017", "exit_rate_year", "2018-03", 0.01)]
 PARAMS = ["welfare_growth_macro_year=-0.1:0.1", "natural_exit_rate_year=0.02:0.2"]
 
 
@@ -55,7 +55,7 @@ def base_targets(tmp: Path) -> Path:
     return p
 
 
-def coverage(n_truths: int, budget: int = 240, population: int = 40, jobs: int = 2, seed: int = 7,
+def coverage(n_truths: int, budget: int = 200, population: int = 40, jobs: int = 2, seed: int = 7,
              out: Path | None = None, verbose: bool = True) -> pd.DataFrame:
     """One row per truth and parameter: truth, 90% interval, covered, rank of the truth."""
     rows: list[dict[str, Any]] = []
@@ -94,7 +94,7 @@ def coverage(n_truths: int, budget: int = 240, population: int = 40, jobs: int =
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--truths", type=int, default=20)
-    ap.add_argument("--budget", type=int, default=240)
+    ap.add_argument("--budget", type=int, default=200)
     ap.add_argument("--population", type=int, default=40)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default="coverage.csv")

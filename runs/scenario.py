@@ -275,9 +275,18 @@ def _posterior_path(raw: dict[str, Any], text: str, path: Path) -> str:
     return str(full.resolve())
 
 
-@functools.lru_cache(maxsize=8)
 def _posterior_table(path: str) -> tuple[tuple[str, ...], Any, Any]:
     """(parameter names, values matrix, normalised weights) of a posterior file, checked."""
+    try:
+        stamp = Path(path).stat().st_mtime_ns
+    except OSError:
+        stamp = -1
+    return _posterior_table_at(path, stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _posterior_table_at(path: str, stamp: int) -> tuple[tuple[str, ...], Any, Any]:
+    """_posterior_table, cached per file version (a re-calibration replaces the file)."""
     import numpy as np
     import pandas as pd
 
