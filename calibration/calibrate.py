@@ -150,6 +150,11 @@ def run(o: Options, argv: list[str] | None = None, stream: TextIO | None = None)
             from calibration import report
 
             report.write(out, ts, prior)
+        if o.scenario:  # the evidence next to the published posterior
+            for src, suffix in (("report.html", "report.html"), ("checks.csv", "checks.csv"),
+                                ("diagnostics.csv", "diagnostics.csv"), ("posterior_summary.csv", "summary.csv")):
+                if (out / src).exists():
+                    fit._plain_atomic(POSTERIOR_DIR / f"{o.scenario}.{suffix}", (out / src).read_bytes())
         return {"out": out, "posterior": post, "diagnostics": diag, "summary": summary, "checks": checks,
                 "scenario": scen, "published": published,
                 "timing_s": {"fit": fit_s, "after_fit": time.perf_counter() - t0 - fit_s}}
@@ -180,8 +185,8 @@ name = "{name}"
 {f'extends = "{base}"' if base else ""}
 description = """{ts.setup.profile} profile with the parameters calibrated to the '{ts.name}' targets \\
 ({ts.path.name}, {o.method}); each replicate draws its parameters from the posterior. Runs from \\
-{start} to {o.project_to}: after the last data year the PKH quota follows the profile (official: \\
-held at the 2023 count up to 2030)."""
+{start} to {o.project_to}: after the last data year the PKH quota of the profile is held constant \\
+up to 2030 (official: the 2023 count, 46,812 families)."""
 description_id = """Profil {ts.setup.profile} dengan parameter yang dikalibrasi ke target '{ts.name}' \\
 ({ts.path.name}, {o.method}); setiap replikasi mengambil parameternya dari distribusi posterior. \\
 Berjalan dari {start} sampai {o.project_to}: setelah tahun data terakhir kuota PKH mengikuti profil \\
@@ -194,7 +199,7 @@ posterior = "{rel}"
 [parameters]
 {fixed}
 [sources]
-posterior = "caseload calibrate {ts.path.name} --method {o.method} --budget {o.budget} --population {o.population} --seed {o.seed}: targets sha256 {ts.sha256[:16]}, data {prov['data_hash']}, code {prov['code_hash']} ({prov['code_version']})"
+posterior = "caseload calibrate {ts.path.name} --method {o.method} --budget {o.budget} --population {o.population} --seed {o.seed} at scale {ts.setup.scale:g}: targets sha256 {ts.sha256[:16]}, data {prov['data_hash']}, code {prov['code_hash']} ({prov['code_version']})"
 quota = "PKH quota by year from the profile; after the last count it is held constant (sim/data/profiles/{ts.setup.profile}.toml quota.hold_until): a stated assumption, no later Kabupaten Bekasi count is public"
 '''
     fit._plain_atomic(path, text.encode())
