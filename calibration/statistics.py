@@ -71,9 +71,8 @@ def _rate(reg: pd.DataFrame, at: str, window: int, flow: str, stock: str) -> flo
 
 
 def _people(reg: pd.DataFrame, at: str, col: str) -> float:
-    """A count of agents on the row dated ``at``, at full regency scale."""
-    r = _rows(reg, at, 1)
-    return float(_col(r, col).iloc[-1]) / float(_col(r, "scale").iloc[-1])
+    """A count on the row dated ``at``; sim.metrics reports family counts at full regency scale."""
+    return float(_col(_rows(reg, at, 1), col).iloc[-1])
 
 
 def _mean(reg: pd.DataFrame, at: str, window: int, col: str) -> float:

@@ -38,19 +38,21 @@ def run_scenario(
 ) -> RunResult:
     """Build the model for ``scenario`` with ``seed``, run it, and return its tables.
 
+    ``overrides`` maps model parameters and dotted lever settings (``caseload_cap.cap``) to
+    values; a lever setting applies to a lever switched on in the scenario (else PolicyError).
     A scenario with a posterior (calibration) runs with the parameters of posterior draw
     ``replicate`` (0 when not given; runs.scenario.posterior_draw); ``overrides`` win.
     """
-    n_months = scenario.months if months is None else months
-    kwargs = scenario.model_kwargs()
-    if scale is not None:
-        kwargs["scale"] = scale
+    n_months = params.check_structural("months", scenario.months if months is None else months)
+    if overrides:
+        params.validate(overrides)  # one check rule; unknown names get the closest ones
     if scenario.posterior:
         from runs.scenario import posterior_draw
 
-        kwargs.update(posterior_draw(scenario.posterior, replicate or 0))
-    if overrides:
-        kwargs.update(overrides)
+        overrides = {**posterior_draw(scenario.posterior, replicate or 0), **(overrides or {})}
+    kwargs = scenario.model_kwargs(overrides)
+    if scale is not None:
+        kwargs["scale"] = scale
     t0 = time.perf_counter()
     model = CaseloadModel(rng=seed, check_invariants=check_invariants, **kwargs)
     t1 = time.perf_counter()
@@ -70,8 +72,9 @@ def run_scenario(
         "start": str(model.start),
         "parameters": model.parameters(),
         "overrides": {**scenario.parameters, **(overrides or {})},
-        "policies": {k: dict(v) for k, v in scenario.policies.items()},
-        "parameter_sources": {p["name"]: p["source"] for p in params.table()},
+        "policies": model.lever_settings(),
+        "parameter_sources": {p["name"]: p["source"] for p in params.table()
+                              if p["lever"] is None or p["lever"] in model.lever_settings()},
         "profile_sources": dict(model.profile.sources),
         "timing_s": {"construct": round(t1 - t0, 4), "run": round(t2 - t1, 4)},
     }

@@ -2,7 +2,7 @@
 
 Behaviour (education, health, household finance; each K in [0, 1]):
     dose  = v^2 / (v^2 + v50^2),  v = home visits + group_session_dose * P2K2 coverage
-    K    += eta * Q * dose * (1 - K) - decay * K                    MECHANISMS.md 7.8
+    K    += eta * Q * dose * (1 - K) - decay * K                    (Filene et al. 2013; Nievar et al. 2010)
 Compliance (PKH, verified each quarter in March, June, September, December):
     P(comply) = base + kappa * exp(-months_since_visit / memory) + beta * (mean(K_edu, K_health) - 0.5)
     A PKH family that fails loses its PKH payment until the next verification.
@@ -16,7 +16,9 @@ Graduation: welfare >= graduation_threshold for graduation_months in a row, and 
 this month that ends in graduation (probability graduation_assessment_prob): graduation
 needs the facilitator's assessment, so it slows when facilitators are overloaded.
 Natural exits at natural_exit_rate_year. New families fill the programme quota of the
-year; poor entrants come from, and poor leavers return to, the poor outside the programme.
+year, placed where the eligible poor outside the programme are now; entrants and leavers are
+counted by their welfare before transfers (sim.population: who is poor moving in or out of
+the programme is the same person, only the transfer changes).
 """
 
 from __future__ import annotations
@@ -25,11 +27,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import population
+from sim.population import transfers
+
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 SQRT12 = 12.0**0.5
-VERIFICATION_MONTHS = (3, 6, 9, 12)  # quarterly verification of the education commitment [S] EVIDENCE.md
+VERIFICATION_MONTHS = (3, 6, 9, 12)  # quarterly verification of the education commitment [S] Permensos 1/2018
 
 
 def dose(visits_equiv: np.ndarray, v50: float | np.floating) -> np.ndarray:
@@ -38,14 +43,7 @@ def dose(visits_equiv: np.ndarray, v50: float | np.floating) -> np.ndarray:
     return vn / (vn + v50 * v50)
 
 
-def transfers(model: CaseloadModel, rows: np.ndarray | slice) -> np.ndarray:
-    """Transfers per person as a share of the poverty line for ``rows``."""
-    fam = model.families
-    pkh = (fam.pkh[rows] & fam.compliant[rows]) * np.float32(model.pkh_ratio)
-    return pkh + fam.sembako[rows] * np.float32(model.sembako_ratio)
-
-
-def step(model: CaseloadModel) -> None:
+def step(model: Model) -> None:
     """Advance every family by one month.
 
     Rows of families that left hold stale values; they are masked where counted (``active``)
@@ -87,6 +85,8 @@ def step(model: CaseloadModel) -> None:
     fam.shock *= f32(p["welfare_persistence"])
     fam.shock += (eps - f32(0.5)) * f32(SQRT12 * p["welfare_shock_sd"])
     np.exp(fam.log_perm + fam.shock, out=fam.welfare)
+    np.less(fam.welfare, 1.0, out=fam.poor_pre)  # before transfers
+    fam.poor_pre &= act
     fam.welfare += transfers(model, slice(None))
     np.less(fam.welfare, 1.0, out=fam.poor)
     fam.poor &= act
@@ -97,7 +97,7 @@ def step(model: CaseloadModel) -> None:
     fam.months_above *= above
     u_grad = model.streams["graduation"].random(fam.capacity, dtype=f32)
     eligible = above & (fam.visits > 0) & (fam.months_above >= p["graduation_months"])
-    graduates = np.flatnonzero(eligible & (u_grad < p["graduation_assessment_prob"] * model.graduation_push))
+    graduates = np.flatnonzero(eligible & (u_grad < p["graduation_assessment_prob"] * model.surface.graduation_push))
 
     # natural exits and quota cuts
     u_exit = model.streams["exits"].random(fam.capacity, dtype=f32)
@@ -107,17 +107,16 @@ def step(model: CaseloadModel) -> None:
     model.graduations_month = graduates.size
     model.graduated_districts = fam.district[graduates].astype(np.int64)
     model.exits_month = exits.size
-    model.remove_families(np.concatenate([graduates, exits]))
+    population.remove_families(model, np.concatenate([graduates, exits]))
 
     excess = model.n_families - model.quota_target()
     if excess > 0:
         rows = np.flatnonzero(fam.active)
         cut = model.streams["exits"].choice(rows, size=excess, replace=False)
         model.exits_month += cut.size
-        model.remove_families(cut)
+        population.remove_families(model, cut)
     elif excess < 0:
-        model.add_families(-excess)
+        population.enrol_families(model, -excess)
 
     # the population grows; the poor outside the programme follow their trend
-    model.population = model.population * model.pop_growth_month
-    model.nonkpm_poor = model.nonkpm_poor * model.pop_growth_month * model.nonkpm_trend_month
+    population.grow_population(model)
