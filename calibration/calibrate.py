@@ -90,7 +90,7 @@ def check(o: Options) -> tuple[TargetSet, Prior]:
     clash = sorted(set(fixed) & set(prior.names))
     if clash:
         raise CalibrationError(f"--params {', '.join(clash)}: fixed in the target file's [setup.parameters]")
-    from sim.districts import load_profile
+    from sim.profiles import load_profile
 
     try:
         load_profile(ts.setup.profile, scale=ts.setup.scale, start_year=int(ts.setup.start[:4]))
