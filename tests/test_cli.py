@@ -168,7 +168,7 @@ def test_bad_scenario_file_exits_2_without_traceback(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["--months", "0"], "--months: expected 1..600"),
     (["--seed", "-3"], "--seed: expected a non-negative integer"),
-    (["--scale", "5"], "scale: expected a number in (0, 2]"),
+    (["--scale", "5"], "scale: expected a number in [0.01, 2]"),
 ])
 def test_bad_options_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
     rc = cli.main(["run", "baseline", *args, "--out", str(tmp_path / "out")])

@@ -115,7 +115,7 @@ def test_string_for_months_is_rejected(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("body", "key", "line", "expected"), [
     ('months = 0\n', "months", 1, "expected 1..600"),
     ('months = 12.0\n', "months", 1, "expected an integer"),
-    ('scale = 3\n', "scale", 1, "expected a number in (0, 2]"),
+    ('scale = 3\n', "scale", 1, "expected a number in [0.01, 2]"),
     ('scale = nan\n', "scale", 1, "expected a finite number"),
     ('profile = "offical"\n', "profile", 1, "valid profiles: paper-2023, official"),
     ('start = "2021-1"\n', "start", 1, "expected 'YYYY-MM'"),
