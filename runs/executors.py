@@ -398,7 +398,7 @@ def probe_scheduler(address: str, timeout_s: float) -> None:
             try:
                 sock = ctx.wrap_socket(sock, server_hostname=host)
             except ssl.SSLError as e:
-                if "CERTIFICATE" in str(e).upper():  # a server asking for a client certificate: a TLS peer
+                if any(w in str(e).upper() for w in ("CERTIFICATE", "ALERT")):  # a TLS peer refusing us: it speaks TLS
                     return
                 raise BatchError(f"{what}: not a TLS server ({e.reason or e})") from None
             return

@@ -282,6 +282,7 @@ def test_local_dask_cluster_uses_tls_and_no_public_listener() -> None:
     with executors.dask_client(1, None) as client:
         addr = client.scheduler.address
         assert addr.startswith("tls://127.0.0.1:")
+        executors.probe_scheduler(addr, 5.0)  # a real (TLS) scheduler passes the probe
         assert client.submit(sum, [1, 2]).result() == 3
         me = psutil.Process()
         listening = [c.laddr for p in [me, *me.children(recursive=True)] for c in p.net_connections()
