@@ -99,6 +99,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     # the scenario's name picks the default folder: sanitised like a batch run id (no '..', '/', absolute paths)
     out = Path(args.out) if args.out else Path("results") / store.safe_name(sc.name)
     checks.out_folder(out)
+    out = Path(os.path.abspath(out))  # '.' or 'x/..' have no name of their own to swap the set under
+    foreign = io.foreign_files(out)
+    if foreign:
+        raise checks.OptionError(f"--out {args.out or out}: holds other files ({', '.join(foreign[:3])}"
+                                 f"{', ...' if len(foreign) > 3 else ''}); a run replaces its folder as a whole, so "
+                                 "give a new or empty folder, or an earlier run's folder")
+    if out.parent == out:
+        raise checks.OptionError(f"--out {args.out}: the root folder cannot be a run folder")
     lock = io.run_lock(out)
     try:
         lock.acquire()

@@ -232,6 +232,14 @@ def recover_run_folder(out: Path) -> list[str]:
     return done
 
 
+def foreign_files(out: Path) -> list[str]:
+    """Entries of an existing ``out`` that a run folder does not hold (write_run replaces the folder as a whole)."""
+    out = Path(out)
+    if not out.is_dir():
+        return []
+    return sorted(p.name for p in out.iterdir() if p.name not in RUN_FILES and not (p.name.startswith(".") and p.name.endswith(".tmp")))
+
+
 def write_run(out: Path, regency: pd.DataFrame, district: pd.DataFrame, manifest: dict[str, Any]) -> dict[str, str]:
     """Write one run's tables (Parquet and CSV) and its manifest as one set; return the result files' sha256.
 
@@ -242,6 +250,8 @@ def write_run(out: Path, regency: pd.DataFrame, district: pd.DataFrame, manifest
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a folder")
+    if foreign_files(out):  # never replace (and delete) a folder holding anything but a run's files
+        raise FileExistsError(f"{out} holds other files ({', '.join(foreign_files(out)[:3])})")
     recover_run_folder(out)
     tag = f"{os.getpid()}-{os.urandom(3).hex()}"
     new = out.parent / f".{out.name}.new-{tag}"

@@ -217,6 +217,19 @@ OUT_CASES: list[tuple[str, str]] = [
     ("FILE/sub", "is a file, not a folder"),
     ("", "an empty path"),
 ]
+
+
+def test_run_never_replaces_a_folder_of_other_files(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a run replaces its folder as a whole: --out . or a folder of documents must be refused, not deleted
+    docs = work / "cwd" / "docs"
+    docs.mkdir()
+    (docs / "thesis.docx").write_text("precious", encoding="utf-8")
+    for out in (str(docs), "."):
+        before = _snapshot(work)
+        rc = cli.main(["run", "baseline", "--months", "1", "--scale", "0.05", "--out", out])
+        _, err = capsys.readouterr()
+        _check_clean(rc, err, ["--out", "holds other files"], before, work)
+    assert (docs / "thesis.docx").read_text(encoding="utf-8") == "precious"
 SWEEP_CASES: list[tuple[list[str], str]] = [
     (["--samples", "1000000000"], "--samples"),
     (["--samples", "1"], "--samples"),
