@@ -318,7 +318,7 @@ def test_summary_names_the_months_it_averages(months: int, phrase: str, tmp_path
     assert cli.main(["run", "baseline", "--months", str(months), "--scale", "0.05", "--out", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
     assert phrase in out and "1 months" not in out
-    assert ("the same months" in out) == (months < 24)
+    assert ("the same month" in out) == (months < 24)
 
 
 def test_closed_output_pipe_ends_quietly(ref: Path, tmp_path: Path) -> None:
