@@ -1,4 +1,5 @@
-# caseload-sim: `make run` runs the baseline, `make test` runs lint and the tests.
+# caseload-sim: `make run` starts the web UI, `make baseline` runs the baseline on the command line,
+# `make test` runs lint and the tests.
 # Both create .venv with a Python >= 3.12 when it is missing (see find-python below).
 
 VENV   := .venv
@@ -6,6 +7,10 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 SEED   ?= 20210101
 MONTHS ?= 36
+HOST   ?= 127.0.0.1
+PORT   ?= 8765
+# a GeoJSON file of kecamatan polygons for the Districts page (optional; none is shipped)
+BOUNDARIES ?=
 
 # A Python >= 3.12: $PYTHON if set, else python3.13/python3.12 on PATH, else pyenv's.
 find-python = $(shell \
@@ -18,7 +23,7 @@ find-python = $(shell \
     "$$c" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null && { echo "$$c"; break; }; \
   done)
 
-.PHONY: run test test-slow lint bench bench-batch clean setup
+.PHONY: run baseline test test-slow lint bench bench-batch bench-ui clean setup
 
 setup: $(STAMP)
 
@@ -36,7 +41,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The web UI, bound to 127.0.0.1 only. Solara's version check and telemetry are switched off
+# (no network at run time); a closed browser tab's session is dropped after 60 s.
 run: $(STAMP)
+	@echo "caseload-sim web UI: http://$(HOST):$(PORT)  (Ctrl-C stops it)"
+	@CASELOAD_BOUNDARIES="$(BOUNDARIES)" SOLARA_TELEMETRY_MIXPANEL_ENABLE=False SOLARA_KERNEL_CULL_TIMEOUT=60s \
+	  $(VENV)/bin/solara run app.py --host $(HOST) --port $(PORT) --production --no-open --no-check-version
+
+baseline: $(STAMP)
 	$(VENV)/bin/caseload run scenarios/baseline.toml --months $(MONTHS) --seed $(SEED) --out results/baseline
 
 lint: $(STAMP)
@@ -51,6 +63,9 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_model.py
+
+bench-ui: $(STAMP)
+	$(PY) benchmarks/bench_ui.py
 
 bench-batch: $(STAMP)
 	$(PY) benchmarks/bench_batch.py

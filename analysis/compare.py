@@ -10,22 +10,25 @@ interval.
 
 Indicators are read at the end of the run (the last recorded month): states at the last
 month; flows (attrition, visits) over the last 12 months (or all months if fewer);
-graduations and cost cumulated over the run. Counts (graduations) are at regency scale
-(model count / scale); cost columns already are (sim.metrics).
+graduations and cost cumulated over the run. Every count and cost in a regency table is at
+regency scale whatever the run's scale (sim.metrics).
 """
 
 from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from analysis import costeff
+from analysis.intervals import clip
+from analysis.intervals import t_interval as t_interval  # re-exported (analysis.compare.t_interval)
 from runs import io as sio
 from runs import store
 
@@ -55,77 +58,159 @@ def _rp(v: float) -> str:
     return f"{sign}Rp{a:,.0f}"
 
 
+SHARE = (0.0, 1.0)
+PCT = (0.0, 100.0)
+
+
 @dataclass(frozen=True)
 class Indicator:
-    """An end-of-run indicator."""
+    """An end-of-run indicator.
+
+    ``how``: state (last month) | scaled (last month / scale: a count of agents) | flow
+    (mean of the last 12 months) | attrition (leavers per 100 facilitator-years, last 12
+    months) | count (cumulative column / scale) | sum (sum over the months of the column
+    / scale) | visits (home visits over the run, regency scale) | year (mean of the last
+    12 months x 12: a yearly amount). ``bounds``: the range of the quantity (intervals are
+    cut at it). ``optional``: shown only when the batch's tables have the column (older
+    batches, or columns another part of the model adds).
+    """
 
     name: str
     label: str
     unit: str
-    how: str  # state (last month) | flow (mean of the last 12 months) | attrition | count (cumulative, / scale)
+    how: str
     fmt: Callable[[float], str]
     dfmt: Callable[[float], str] | None = None  # differences (shares: percentage points)
+    bounds: tuple[float, float] | None = None
+    optional: bool = False
+    column: str = ""  # source column when it differs from ``name``
 
     def diff(self, v: float) -> str:
         """A difference in this indicator's units."""
         return (self.dfmt or self.fmt)(v)
 
+    @property
+    def source(self) -> str:
+        """The regency-table column this indicator is computed from."""
+        if self.column:
+            return self.column
+        return {"attrition": "quits", "visits": "visits_per_family"}.get(self.how, self.name)
+
 
 INDICATORS: tuple[Indicator, ...] = (
-    Indicator("poverty_rate_pct", "Poverty rate", "% of population", "state", _num(2)),
+    Indicator("poverty_rate_pct", "Poverty rate", "% of population", "state", _num(2), bounds=PCT),
+    Indicator("poor_people", "Poor people", "persons (regency scale)", "state", _num(0)),
     Indicator("caseload_mean", "Caseload, mean", "KPM families per facilitator", "state", _num(1)),
     Indicator("caseload_p95", "Caseload, 95th percentile", "KPM families per facilitator", "state", _num(1)),
-    Indicator("share_fac_over_cap", "Facilitators above 1:150", "share of facilitators (0-1)", "state", _pct(1), _pp(1)),
-    Indicator("burnout_mean", "Burnout, mean", "0-1", "state", _num(3)),
-    Indicator("share_burned_out", "Burned out (B > 0.5)", "share of facilitators (0-1)", "state", _pct(1), _pp(1)),
-    Indicator("attrition", "Attrition", "quits per facilitator-year, last 12 months", "attrition", _num(3)),
+    Indicator("share_fac_over_cap", "Facilitators above 1:150", "share of facilitators (0-1)", "state", _pct(1), _pp(1),
+              SHARE),
+    Indicator("posts", "Funded posts", "posts (regency scale)", "scaled", _num(0), optional=True),
+    Indicator("vacancy_months", "Vacancy-months", "vacant post-months over the run (regency scale)", "sum", _num(0),
+              optional=True, column="vacancies"),
+    Indicator("burnout_mean", "Burnout, mean over facilitators", "0-1", "state", _num(3), bounds=SHARE),
+    Indicator("burnout_family_mean", "Burnout of the family's facilitator", "0-1, mean over families with one",
+              "state", _num(3), bounds=SHARE, optional=True),
+    Indicator("share_burned_out", "Burned out (B > 0.5)", "share of facilitators (0-1)", "state", _pct(1), _pp(1), SHARE),
+    Indicator("attrition_pct_year", "Attrition", "% of facilitators per year, last 12 months", "attrition", _num(1)),
     Indicator("visits_per_family", "Home visits per family", "visits per family per month, last 12 months", "flow", _num(3)),
-    Indicator("share_unvisited_3m", "Families unvisited 3+ months", "share of families (0-1)", "state", _pct(1), _pp(1)),
+    Indicator("visits_cum", "Home visits, cumulative", "visits over the run (regency scale)", "visits", _num(0),
+              optional=True, column="families"),
+    Indicator("share_unvisited_3m", "Families unvisited 3+ months", "share of families (0-1)", "state", _pct(1), _pp(1),
+              SHARE),
+    Indicator("share_unvisited_6m", "Families unvisited 6+ months", "share of families (0-1)", "state", _pct(1), _pp(1),
+              SHARE, optional=True),
+    Indicator("share_unvisited_3m_kec_worst10", "Unvisited 3+ months, worst-off 10% of families",
+              "share, families of the worst kecamatan (0-1)", "state", _pct(1), _pp(1), SHARE, optional=True),
+    Indicator("poverty_rate_pct_kec_spread", "Poverty rate, spread across kecamatan",
+              "pp, p90 - p10 (population-weighted)", "state", _num(2), optional=True),
+    Indicator("p2k2_coverage", "P2K2 coverage", "share of sessions held, family-weighted (0-1)", "flow", _pct(1),
+              _pp(1), SHARE, optional=True),
+    # recorded by the time budget (sim/processes/timebudget.py) when it keeps an admin backlog
+    Indicator("admin_backlog_months", "Admin backlog", "months of data entry outstanding per family (mean)", "state",
+              _num(2), optional=True),
+    Indicator("admin_backlog_h_per_facilitator", "Admin backlog per facilitator", "hours outstanding per filled post",
+              "state", _num(1), optional=True),
+    Indicator("share_payments_held", "PKH payments withheld", "share of PKH families (0-1), late verification data",
+              "state", _pct(1), _pp(1), SHARE, optional=True),
     Indicator("graduations_cum", "Graduations, cumulative", "families over the run (regency scale)", "count", _num(0)),
     Indicator("cost_rp_cum", "Cost, cumulative", "Rp over the run (regency scale)", "state", _rp),
+    Indicator("cost_year", "Cost per year", "Rp a year, last 12 months (regency scale)", "year", _rp,
+              optional=True, column="cost_rp_month"),
+    Indicator("cost_apbn_year", "Cost per year, APBN", "Rp a year, last 12 months: Kemensos", "year", _rp,
+              optional=True, column="cost_apbn_rp_month"),
+    Indicator("cost_apbd_year", "Cost per year, APBD", "Rp a year, last 12 months: the regency", "year", _rp,
+              optional=True, column="cost_apbd_rp_month"),
     Indicator("cost_per_graduation_rp", "Cost per graduated family", "Rp per graduation", "state", _rp),
 )
 BY_NAME: dict[str, Indicator] = {i.name: i for i in INDICATORS}
 
 
-def end_values(reg: pd.DataFrame, scale: float = 1.0) -> dict[str, float]:
-    """End-of-run indicators of one run's regency table."""
-    reg = reg.sort_values("step")
-    last = reg.iloc[-1]
-    flows = reg[reg["step"] > 0].tail(FLOW_MONTHS)
-    if flows.empty:
-        flows = reg.tail(1)
-    out: dict[str, float] = {}
-    for ind in INDICATORS:
-        if ind.how == "attrition":
-            fac = float(flows["facilitators"].mean())
-            out[ind.name] = float(flows["quits"].sum()) / max(fac, 1.0) * 12.0 / len(flows)
-        elif ind.how == "flow":
-            out[ind.name] = float(flows[ind.name].mean())
-        elif ind.how == "count":
-            out[ind.name] = float(last[ind.name]) / scale
-        else:
-            out[ind.name] = float(last[ind.name])
+def extra_indicators(columns: Sequence[str]) -> list[Indicator]:
+    """Indicators for columns other parts of the model add (the admin backlog), when present."""
+    out = []
+    for col in columns:
+        if col.startswith("admin_backlog") and col not in BY_NAME:
+            rest = col.removeprefix("admin_backlog").strip("_").replace("_", " ")
+            out.append(Indicator(col, "Admin backlog" + (f" ({rest})" if rest else ""),
+                                 "as recorded by the model, end of run", "state", _num(1)))
     return out
 
 
-def t_interval(x: np.ndarray | list[float], level: float = 0.95) -> tuple[int, float, float, float, float]:
-    """(n, mean, sd, low, high): mean and t-interval of the mean; an all-equal sample gives [x, x]."""
-    from scipy import stats
+#: a regency table with this column holds every count at regency scale already (the model
+#: weighs sampled families by 1 / scale and never scales facilitators); older tables hold
+#: counts in simulated units, which analysis divides by the run's scale
+AT_REGENCY_SCALE = "families_simulated"
 
-    a = np.asarray(x, dtype=np.float64)
-    a = a[np.isfinite(a)]
-    n = int(a.size)
-    if n == 0:
-        return 0, math.nan, math.nan, math.nan, math.nan
-    mean = float(a.mean())
-    if n == 1:
-        return 1, mean, math.nan, math.nan, math.nan
-    sd = float(a.std(ddof=1))
-    if np.all(a == a[0]):
-        return n, float(a[0]), 0.0, float(a[0]), float(a[0])
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return n, mean, sd, mean - half, mean + half
+
+def count_scales(manifest: dict[str, Any], columns: Sequence[str]) -> dict[str, float]:
+    """Per run id, the divisor that takes a table's counts to regency scale (1 when they already are)."""
+    if AT_REGENCY_SCALE in set(columns):
+        return {k: 1.0 for k in manifest.get("runs", {})}
+    return {k: float(e.get("scale", 1.0)) for k, e in manifest.get("runs", {}).items()}
+
+
+def available(columns: Sequence[str]) -> list[Indicator]:
+    """The indicators a regency table with ``columns`` can give (optional ones need their column)."""
+    cols = set(columns)
+    return [i for i in INDICATORS if not i.optional or i.source in cols] + extra_indicators(list(columns))
+
+
+def end_values(reg: pd.DataFrame, scale: float = 1.0, indicators: Sequence[Indicator] | None = None) -> dict[str, float]:
+    """End-of-run indicators of one run's regency table (plus ``posts_start`` and ``months``).
+
+    Counts are taken to regency scale by dividing by ``scale``, except in tables that hold
+    them at regency scale already (``AT_REGENCY_SCALE``: every table the model writes now).
+    """
+    if AT_REGENCY_SCALE in reg.columns:
+        scale = 1.0
+    reg = reg.sort_values("step")
+    last = reg.iloc[-1]
+    months = reg[reg["step"] > 0]
+    flows = months.tail(FLOW_MONTHS)
+    if flows.empty:
+        flows = reg.tail(1)
+    out: dict[str, float] = {}
+    for ind in indicators if indicators is not None else available(list(reg.columns)):
+        col = ind.source
+        if ind.how == "attrition":
+            fac = float(flows["facilitators"].mean())
+            out[ind.name] = 100.0 * float(flows["quits"].sum()) / max(fac, 1.0) * 12.0 / len(flows)
+        elif ind.how == "flow":
+            out[ind.name] = float(flows[col].mean())
+        elif ind.how == "year":
+            out[ind.name] = 12.0 * float(flows[col].mean())
+        elif ind.how in ("count", "scaled"):
+            out[ind.name] = float(last[col]) / scale
+        elif ind.how == "sum":
+            out[ind.name] = float(months[col].sum()) / scale
+        elif ind.how == "visits":
+            out[ind.name] = float((months["visits_per_family"] * months["families"]).sum()) / scale
+        else:
+            out[ind.name] = float(last[col])
+    if "posts" in reg:
+        out["posts_start"] = float(reg.iloc[0]["posts"]) / scale
+    out["months"] = float(len(months))
+    return out
 
 
 @dataclass
@@ -139,6 +224,10 @@ class Comparison:
     ends: pd.DataFrame     # one row per run: run_id, scenario, replicate, seed, end step/date, indicators
     table: pd.DataFrame    # one row per indicator and scenario
     regency: pd.DataFrame  # every run's regency table
+    indicators: list[Indicator] = field(default_factory=lambda: list(INDICATORS))  # those the tables can give
+    icer: pd.DataFrame = field(default_factory=pd.DataFrame)    # analysis.costeff.icer_table
+    budget: pd.DataFrame = field(default_factory=pd.DataFrame)  # analysis.costeff.budget_table
+    horizon_years: float = 5.0
 
     def replicates(self, scenario: str) -> int:
         """Finished replicates of a scenario."""
@@ -151,7 +240,7 @@ def scenario_order(manifest: dict[str, Any]) -> list[str]:
     return list(manifest.get("scenario_order") or ident or manifest.get("scenarios", {}))
 
 
-def load(out: Path, baseline: str | None = None) -> Comparison:
+def load(out: Path, baseline: str | None = None, horizon_years: float = 5.0) -> Comparison:
     """Read a batch folder and compute the comparison."""
     out = Path(out)
     m = store.load_manifest(out)
@@ -164,42 +253,53 @@ def load(out: Path, baseline: str | None = None) -> Comparison:
     elif baseline not in names:
         raise store.BatchError(f"--baseline {baseline}: not a scenario of this batch; scenarios: {', '.join(names)}")
     reg = store.read_table(out, "regency", m)
-    scales = {k: float(e.get("scale", 1.0)) for k, e in m.get("runs", {}).items()}
+    scales = count_scales(m, list(reg.columns))
+    inds = available(list(reg.columns))
     rows = []
     for run_id, g in reg.groupby("run_id", sort=False):
         g = g.sort_values("step")
         last = g.iloc[-1]
         rows.append({"run_id": run_id, "scenario": last["scenario"], "replicate": int(last["replicate"]),
                      "seed": int(last["seed"]), "step": int(last["step"]), "date": str(last["date"]),
-                     **end_values(g, scales.get(str(run_id), 1.0))})
+                     **end_values(g, scales.get(str(run_id), 1.0), inds)})
     ends = pd.DataFrame(rows).sort_values(["scenario", "replicate"], kind="stable").reset_index(drop=True)
-    table = summarize(ends, names, baseline)
+    table = summarize(ends, names, baseline, inds)
     missing = [n for n in names if not (ends["scenario"] == n).any()]
     if missing:
         print(f"warning: no finished runs for {', '.join(missing)}", file=sys.stderr)
-    return Comparison(out, m, names, baseline, ends, table, reg)
+    icer = costeff.icer_table(ends, names, baseline)
+    budget = costeff.budget_table(reg, names, baseline, horizon_years)
+    return Comparison(out, m, names, baseline, ends, table, reg, inds, icer, budget, horizon_years)
 
 
-def summarize(ends: pd.DataFrame, names: list[str], baseline: str) -> pd.DataFrame:
-    """Per indicator and scenario: mean, t-interval, percentiles, paired difference to the baseline."""
+def summarize(ends: pd.DataFrame, names: list[str], baseline: str,
+              indicators: Sequence[Indicator] | None = None) -> pd.DataFrame:
+    """Per indicator and scenario: mean, t-interval, percentiles, paired difference to the baseline.
+
+    Intervals of bounded quantities (shares, percentages) are cut at their bounds
+    (analysis.intervals.clip).
+    """
     base = ends[ends["scenario"] == baseline].set_index("replicate")
     rows = []
-    for ind in INDICATORS:
+    for ind in indicators if indicators is not None else INDICATORS:
         for name in names:
             g = ends[ends["scenario"] == name].set_index("replicate")
             x = g[ind.name].to_numpy(dtype=np.float64)
             n, mean, sd, lo, hi = t_interval(x)
+            lo, hi = clip(lo, hi, ind.bounds)
             fin = x[np.isfinite(x)]
             common = g.index.intersection(base.index)
             d = (g.loc[common, ind.name] - base.loc[common, ind.name]).to_numpy(dtype=np.float64)
             dn, dmean, dsd, dlo, dhi = t_interval(d)
+            dlo, dhi = clip(dlo, dhi, ind.bounds, diff=True)
             rows.append({
                 "indicator": ind.name, "label": ind.label, "unit": ind.unit, "scenario": name, "baseline": baseline,
                 "n": n, "mean": mean, "sd": sd, "ci_low": lo, "ci_high": hi,
                 "p2_5": float(np.percentile(fin, 2.5)) if fin.size else math.nan,
                 "p97_5": float(np.percentile(fin, 97.5)) if fin.size else math.nan,
                 "diff_n": dn, "diff_mean": dmean, "diff_sd": dsd, "diff_ci_low": dlo, "diff_ci_high": dhi,
-                "interval": "95% t-interval of the mean over replicates; diff paired by replicate",
+                "interval": "95% t-interval of the mean over replicates; diff paired by replicate"
+                            + ("; cut at the bounds of the quantity" if ind.bounds else ""),
                 "at_step": int(g["step"].max()) if len(g) else -1,
                 "at_date": str(g["date"].max()) if len(g) else "",
             })
@@ -210,15 +310,76 @@ def _cell(fmt: Callable[[float], str], v: float) -> str:
     return fmt(v) if math.isfinite(v) else "-"
 
 
+def format_icer(c: Comparison) -> list[str]:
+    """The cost-effectiveness block: one line per scenario and effect."""
+    t = c.icer
+    if t.empty:
+        return []
+    w = max(8, *(len(n) for n in c.scenarios))
+    lines = [f"Cost-effectiveness against '{c.baseline}': extra facilitation cost over the run / extra effect, "
+             "paired by replicate; 95% interval by Fieller's method (bootstrap over replicate pairs as a check)",
+             f"  {'scenario':<{w}}  {'n':>3}  {'effect':<26}  {'extra effect [95%]':>32}  {'cost per unit':>14}  "
+             f"{'95% interval (Fieller)':>30}  {'bootstrap':>30}"]
+    for r in t.itertuples():
+        d = 2 if r.effect == "poverty_pp" else 0
+        eff = (f"{r.d_effect_mean:,.{d}f} [{r.d_effect_low:,.{d}f}, {r.d_effect_high:,.{d}f}]"
+               if math.isfinite(r.d_effect_low) else f"{r.d_effect_mean:,.{d}f}")
+        if r.icer_interval == "bounded":
+            ci = f"[{_rp(r.icer_low)}, {_rp(r.icer_high)}]"
+        elif r.icer_interval == "dominated":
+            ci = "dominated (costs more, less effect)"
+        else:
+            ci = str(r.icer_interval)
+        boot = f"[{_rp(r.boot_low)}, {_rp(r.boot_high)}]" if r.boot_interval == "bounded" else str(r.boot_interval)
+        lines.append(f"  {r.scenario:<{w}}  {r.n:>3}  {r.label:<26}  {eff:>32}  {_cell(_rp, r.icer):>14}  {ci:>30}  {boot:>30}")
+    lines.append("  extra effects are in graduations, persons, visits and pp of poverty (regency scale)"
+                 + ("; unbounded: the extra effect is not distinguishable from 0, so no finite interval holds its "
+                    "cost per unit" if (t["icer_interval"] == "unbounded").any() else ""))
+    return lines
+
+
+def format_budget(c: Comparison) -> list[str]:
+    """The budget block: yearly cost by line and funder per scenario, and the paired difference."""
+    b = c.budget
+    if b.empty:
+        return []
+    h = c.horizon_years
+    ex = " (extrapolated beyond the run at the last 12 months' rate)" if b["horizon_extrapolated"].any() else ""
+    lines = [f"Budget by funder (Rp a year, regency scale; APBN: national budget via Kemensos, APBD: the regency's "
+             f"via Dinas Sosial; sim.processes.cost): mean over the run, last 12 months, and over {h:g} years{ex}; "
+             f"diff = paired difference to '{c.baseline}' (last 12 months)"]
+    for name in c.scenarios:
+        sub = b[b["scenario"] == name]
+        if sub.empty:
+            continue
+        lines.append(f"  {name}")
+        for r in sub.itertuples():
+            if not any(abs(v) > 0 for v in (r.year_mean, r.last12_mean, r.last12_diff_mean) if math.isfinite(v)):
+                continue
+            diff = "" if name == c.baseline else \
+                f"  diff {_cell(_rp, r.last12_diff_mean):>12} [{_cell(_rp, r.last12_diff_low)}, {_cell(_rp, r.last12_diff_high)}]"
+            lines.append(f"    {r.label:<48} {r.funder:<9} {_cell(_rp, r.year_mean):>12}  {_cell(_rp, r.last12_mean):>12}  "
+                         f"{h:g} y {_cell(_rp, r.horizon_mean):>12}{diff}")
+    return lines
+
+
 def format_table(c: Comparison) -> str:
-    """The comparison as plain text, one block per indicator."""
+    """The comparison as plain text: cost-effectiveness, budget, then one block per indicator.
+
+    ``analysis.headline.format_text`` puts the headline above it (``caseload compare`` prints that).
+    """
     t = c.table
     w = max(8, *(len(n) for n in c.scenarios))
-    lines = [
-        f"{c.out}: {len(c.ends)} runs; mean and 95% t-interval of the mean over replicates at the end of the run; "
+    lines: list[str] = []
+    for block in (format_icer(c), format_budget(c)):
+        if block:
+            lines += [*block, ""]
+    lines += [
+        f"{c.out}: {len(c.ends)} runs; mean and 95% t-interval of the mean over replicates at the end of the run "
+        "(shares cut at [0, 1]); "
         f"difference to '{c.baseline}' paired by replicate (same seed); * = interval excludes 0",
     ]
-    for ind in INDICATORS:
+    for ind in c.indicators:
         sub = t[t["indicator"] == ind.name]
         if sub.empty:
             continue
@@ -240,6 +401,14 @@ def format_table(c: Comparison) -> str:
     return "\n".join(lines)
 
 
-def write_csv(c: Comparison, path: Path) -> None:
-    """Write the comparison table (raw numbers) as CSV, atomically."""
-    sio.write_csv(c.table, Path(path))
+def write_csv(c: Comparison, path: Path) -> list[Path]:
+    """Write the comparison table (raw numbers) as CSV, atomically, with ``*_icer.csv`` and ``*_budget.csv`` beside it."""
+    path = Path(path)
+    out = [path]
+    sio.write_csv(c.table, path)
+    for kind, df in (("icer", c.icer), ("budget", c.budget)):
+        if not df.empty:
+            p = path.with_name(f"{path.stem}_{kind}{path.suffix or '.csv'}")
+            sio.write_csv(df, p)
+            out.append(p)
+    return out

@@ -4,7 +4,7 @@ The file opens with no network: no script, no font, no image, no style sheet and
 http(s) address anywhere (a URL inside a source text is shown without its scheme, as plain
 text). Every figure says where its numbers come from: 'model estimate' for the simulator's
 output, 'BPS' or 'paper' (with the source the data profile gives) for the observed
-poverty figures of sim.districts.poverty_targets.
+poverty figures of sim.profiles.poverty_targets.
 
 Bands and whiskers are 95% t-intervals of the mean over replicates (as in analysis.compare).
 """
@@ -21,23 +21,40 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.compare import BY_NAME, INDICATORS, Comparison
-from analysis.svg import PALETTE, Points, Series, bar_chart, line_chart, strip_chart, text, year_frac
+from analysis.compare import BY_NAME, Comparison, Indicator, count_scales
+from analysis.svg import PALETTE, REF_COLOR, Points, Series, bar_chart, line_chart, strip_chart, text, year_frac
 from analysis.svg import nice_ticks as nice_ticks  # re-exported (analysis.report.nice_ticks)
 from runs import io as sio
 from runs.store import read_table
+from sim import params
 
-CAP = 150  # the Kemensos 1:150 reporting line (sim.params ideal_caseload default)
+CAP = params.IDEAL_CASELOAD  # the Kemensos 1:150 reporting line
+PROFILES = ("paper-2023", "official")  # Figure 1 shows one panel per data profile, whichever the batch ran
+PROFILE_NOTE = {"paper-2023": "the paper's picture", "official": "BPS and Dinsos statistics"}
+REF_NAMES = {"BPS": "BPS (via Open Data Jabar)", "paper": "the paper (Levianto & Warsidi 2025)"}
 
 
 # ---------------------------------------------------------------------------- data for the figures
 
 
-FLOWS = {"visits_per_family", "graduations", "quits", "attrition_rate_year", "cost_rp_month", "hires", "trained"}
+FLOWS = {"visits_per_family", "graduations", "quits", "attrition_pct_year", "cost_rp_month", "hires", "trained",
+         "p2k2_coverage"}
+
+
+def bounds_of(column: str) -> tuple[float, float] | None:
+    """The range of a regency column (shares 0-1, percentages 0-100), or None when unbounded."""
+    if column.startswith("share_") or column.startswith("burnout") or column in ("p2k2_coverage", "compliance_rate"):
+        return (0.0, 1.0)
+    if column == "poverty_rate_pct":
+        return (0.0, 100.0)
+    return None
 
 
 def trajectories(reg: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Per scenario and date: mean, 95% t-interval of the mean over replicates (flows from month 1)."""
+    """Per scenario and date: mean, 95% t-interval of the mean over replicates (flows from month 1).
+
+    Bands of shares and percentages are cut at their bounds (analysis.intervals.clip).
+    """
     from scipy import stats
 
     if column in FLOWS:
@@ -52,6 +69,10 @@ def trajectories(reg: pd.DataFrame, column: str) -> pd.DataFrame:
     half = np.where(n > 1, half, np.nan)
     df["lo"] = df["mean"] - half
     df["hi"] = df["mean"] + half
+    b = bounds_of(column)
+    if b is not None:
+        df["lo"] = df["lo"].clip(lower=b[0])
+        df["hi"] = df["hi"].clip(upper=b[1])
     df["x"] = [year_frac(d) for d in df["date"]]
     return df
 
@@ -66,7 +87,7 @@ def _ref_label(source: str) -> str:
 
 
 def _targets(profiles: list[str]) -> list[tuple[str, pd.DataFrame]]:
-    from sim.districts import load_profile, poverty_targets
+    from sim.profiles import load_profile, poverty_targets
 
     out = []
     for p in profiles:
@@ -129,24 +150,28 @@ def _bar_fig(ctx: _Ctx, ind_name: str, title: str, y_label: str, scale: float, y
     ctx.figure(title, body, _model_note(ctx.c, "Bars: mean over replicates; whiskers: its 95% t-interval.") + extra)
 
 
-def district_end(out: Path, manifest: dict[str, Any]) -> pd.DataFrame:
+def district_end(out: Path, manifest: dict[str, Any], regency_columns: Sequence[str] = ()) -> pd.DataFrame:
     """Per scenario and kecamatan: end-of-run means over replicates (counts at regency scale)."""
-    cols = ["run_id", "scenario", "replicate", "step", "code", "district", "families", "facilitators", "caseload_mean",
-            "wisn_ratio", "burnout_mean", "poverty_rate_pct"]
-    d = read_table(out, "districts", manifest, columns=cols)
+    d = read_table(out, "districts", manifest)
+    scales = count_scales(manifest, [*regency_columns, *d.columns])
+    d["_scale"] = d["run_id"].map(scales).fillna(1.0).astype(float)
     last = d.groupby("run_id")["step"].transform("max")
-    d = d[d["step"] == last].copy()
-    scales = {k: float(e.get("scale", 1.0)) for k, e in manifest.get("runs", {}).items()}
-    sc = d["run_id"].map(scales).fillna(1.0).astype(float)
-    d["families"] = d["families"] / sc
-    d["facilitators"] = d["facilitators"] / sc
-    agg = d.groupby(["scenario", "code", "district"], sort=True)[
-        ["families", "facilitators", "caseload_mean", "wisn_ratio", "burnout_mean", "poverty_rate_pct"]].mean()
+    end = d[d["step"] == last].copy()
+    if "vacancies" in d:
+        # vacancy-months per kecamatan: vacant posts summed over the simulated months (regency scale)
+        m = d[d["step"] > 0]
+        vm = (m["vacancies"] / m["_scale"]).groupby([m["run_id"], m["code"]]).sum().rename("vacancy_months")
+        end = end.merge(vm.reset_index(), on=["run_id", "code"], how="left")
+    end["families"] = end["families"] / end["_scale"]
+    end["facilitators"] = end["facilitators"] / end["_scale"]
+    cols = [c for c in DISTRICT_COLUMNS if c in end.columns]
+    agg = end.groupby(["scenario", "code", "district"], sort=True)[cols].mean()
     return agg.reset_index()
 
 
-def _fmt_cell(ind_name: str, v: float, diff: bool = False) -> str:
-    ind = BY_NAME[ind_name]
+def _fmt_cell(ind: Indicator | str, v: float, diff: bool = False) -> str:
+    if isinstance(ind, str):
+        ind = BY_NAME[ind]
     return (ind.diff(v) if diff else ind.fmt(v)) if math.isfinite(v) else "-"
 
 
@@ -155,7 +180,7 @@ def summary_html(c: Comparison, colors: dict[str, str], names: list[str]) -> str
     t = c.table
     head = "".join(f'<th><span class="sw" style="background:{colors[n]}"></span>{text(n)}</th>' for n in names)
     rows = []
-    for ind in INDICATORS:
+    for ind in c.indicators:
         cells = []
         for n in names:
             r = t[(t["indicator"] == ind.name) & (t["scenario"] == n)]
@@ -163,41 +188,136 @@ def summary_html(c: Comparison, colors: dict[str, str], names: list[str]) -> str
                 cells.append("<td>-</td>")
                 continue
             r0 = r.iloc[0]
-            ci = (f'<br><span class="ci">[{_fmt_cell(ind.name, r0["ci_low"])}, {_fmt_cell(ind.name, r0["ci_high"])}]</span>'
+            ci = (f'<br><span class="ci">[{_fmt_cell(ind, r0["ci_low"])}, {_fmt_cell(ind, r0["ci_high"])}]</span>'
                   if math.isfinite(r0["ci_low"]) else "")
             if n == c.baseline:
                 diff = '<span class="diff">baseline</span>'
             else:
                 sig = math.isfinite(r0["diff_ci_low"]) and (r0["diff_ci_low"] > 0 or r0["diff_ci_high"] < 0)
-                dci = (f'<br>[{_fmt_cell(ind.name, r0["diff_ci_low"], True)}, {_fmt_cell(ind.name, r0["diff_ci_high"], True)}]'
+                dci = (f'<br>[{_fmt_cell(ind, r0["diff_ci_low"], True)}, {_fmt_cell(ind, r0["diff_ci_high"], True)}]'
                        if math.isfinite(r0["diff_ci_low"]) else "")
                 sign = "+" if math.isfinite(r0["diff_mean"]) and r0["diff_mean"] > 0 else ""
-                diff = (f'<span class="diff{" sig" if sig else ""}">&Delta; {sign}{_fmt_cell(ind.name, r0["diff_mean"], True)}'
+                diff = (f'<span class="diff{" sig" if sig else ""}">&Delta; {sign}{_fmt_cell(ind, r0["diff_mean"], True)}'
                         f'{dci}</span>')
-            cells.append(f'<td><b>{_fmt_cell(ind.name, r0["mean"])}</b>{ci}<br>{diff}</td>')
+            cells.append(f'<td><b>{_fmt_cell(ind, r0["mean"])}</b>{ci}<br>{diff}</td>')
         rows.append(f'<tr><th class="ind">{text(ind.label)}<br><span class="unit">{text(ind.unit)}</span></th>'
                     + "".join(cells) + "</tr>")
     return (f'<div class="wide"><table class="summary"><thead><tr><th>indicator (end of run)</th>{head}</tr></thead><tbody>'
             + "".join(rows) + "</tbody></table></div>")
 
 
+#: district-table columns shown in the report: (column, header, format); optional ones only when present.
+#: Counts of people and posts are whole numbers at regency scale (means over replicates, rounded).
+DISTRICT_COLUMNS_FMT: tuple[tuple[str, str, Callable[[float], str]], ...] = (
+    ("families", "KPM families", lambda v: f"{round(v):,d}"),
+    ("facilitators", "Facilitators", lambda v: f"{round(v):,d}"),
+    ("caseload_mean", "Caseload (KPM per facilitator)", lambda v: f"{v:,.0f}"),
+    ("wisn_ratio", "WISN ratio", lambda v: f"{v:.2f}"),
+    ("burnout_mean", "Burnout, facilitators (0-1)", lambda v: f"{v:.3f}"),
+    ("burnout_family_mean", "Burnout of the family's facilitator (0-1)", lambda v: f"{v:.3f}"),
+    ("share_unvisited_3m", "Unvisited 3+ months (%)", lambda v: f"{100 * v:.1f}"),
+    ("share_unvisited_6m", "Unvisited 6+ months (%)", lambda v: f"{100 * v:.1f}"),
+    ("p2k2_coverage", "P2K2 coverage (%)", lambda v: f"{100 * v:.0f}"),
+    ("admin_backlog_months", "Admin backlog (months per family)", lambda v: f"{v:.2f}"),
+    ("vacancy_months", "Vacancy-months over the run", lambda v: f"{round(v):,d}"),
+    ("poverty_rate_pct", "Poverty rate (%)", lambda v: f"{v:.2f}"),
+)
+DISTRICT_COLUMNS: tuple[str, ...] = tuple(c for c, _, _ in DISTRICT_COLUMNS_FMT)
+
+
 def district_html(de: pd.DataFrame, name: str, scale_note: str, open_: bool) -> str:
-    """The district table of one scenario."""
+    """The district table of one scenario (columns the batch has; whole families, facilitators and posts)."""
     d = de[de["scenario"] == name].sort_values("caseload_mean", ascending=False)
+    cols = [(c, h, f) for c, h, f in DISTRICT_COLUMNS_FMT if c in d.columns]
     rows = []
-    for r in d.itertuples():
-        over = ' class="warn"' if math.isfinite(r.caseload_mean) and r.caseload_mean > CAP else ""
-        short = ' class="warn"' if math.isfinite(r.wisn_ratio) and r.wisn_ratio < 1 else ""
-        rows.append(
-            f'<tr><td class="l">{text(r.district)}</td><td class="l">{text(r.code)}</td>'
-            f"<td>{r.families:,.0f}</td><td>{r.facilitators:,.1f}</td>"
-            f"<td{over}>{r.caseload_mean:,.0f}</td><td{short}>{r.wisn_ratio:.2f}</td><td>{r.burnout_mean:.3f}</td>"
-            f"<td>{r.poverty_rate_pct:.2f}</td></tr>"
-        )
+    for r in d.to_dict("records"):
+        cells = []
+        for c, _, f in cols:
+            v = float(r[c])
+            warn = (c == "caseload_mean" and math.isfinite(v) and v > CAP) or (c == "wisn_ratio" and math.isfinite(v) and v < 1)
+            cells.append(f'<td{" class=\"warn\"" if warn else ""}>{f(v) if math.isfinite(v) else "-"}</td>')
+        rows.append(f'<tr><td class="l">{text(r["district"])}</td><td class="l">{text(r["code"])}</td>{"".join(cells)}</tr>')
+    head = "".join(f"<th>{text(h)}</th>" for _, h, _ in cols)
     return (f'<details{" open" if open_ else ""}><summary>{text(name)}: {len(d)} kecamatan (model estimate)</summary>'
-            '<table class="districts"><thead><tr><th>Kecamatan</th><th>code</th><th>KPM families</th><th>Facilitators</th>'
-            '<th>Caseload (KPM per facilitator)</th><th>WISN ratio</th><th>Burnout (0-1)</th><th>Poverty rate (%)</th>'
+            f'<table class="districts"><thead><tr><th>Kecamatan</th><th>code</th>{head}'
             f'</tr></thead><tbody>{"".join(rows)}</tbody></table><p class="note">{scale_note}</p></details>')
+
+
+def headline_html(c: Comparison) -> str:
+    """The headline: caveats in a box, then one sentence and its cost-effectiveness per scenario."""
+    from analysis.headline import caveats, icer_sentence, sentence
+
+    warn = "".join(f"<p>{text(x)}</p>" for x in caveats(c))
+    parts = []
+    for n in c.scenarios:
+        if n == c.baseline or not c.replicates(n):
+            continue
+        ic = icer_sentence(c, n)
+        parts.append(f'<p class="head">{text(sentence(c, n))}</p>' + (f'<p class="note">{text(ic)}</p>' if ic else ""))
+    return (f'<div class="caveat">{warn}</div>' if warn else "") + "".join(parts)
+
+
+def icer_html(c: Comparison) -> str:
+    """Cost-effectiveness table: extra cost per extra unit of each effect, paired by replicate."""
+    from analysis.compare import _rp
+
+    t = c.icer
+    if t.empty:
+        return '<p class="note">No scenario besides the baseline.</p>'
+    rows = []
+    for r in t.itertuples():
+        d = 2 if r.effect == "poverty_pp" else 0
+        eff = f"{r.d_effect_mean:,.{d}f}"
+        eci = (f"[{r.d_effect_low:,.{d}f}, {r.d_effect_high:,.{d}f}]" if math.isfinite(r.d_effect_low) else "-")
+        if r.icer_interval == "bounded":
+            ci = f"[{_rp(r.icer_low)}, {_rp(r.icer_high)}]"
+        elif r.icer_interval == "dominated":
+            ci = "dominated: costs more, achieves less"
+        elif r.icer_interval == "unbounded":
+            ci = "unbounded: the effect is not distinguishable from 0"
+        else:
+            ci = text(r.icer_interval)
+        boot = f"[{_rp(r.boot_low)}, {_rp(r.boot_high)}]" if r.boot_interval == "bounded" else text(r.boot_interval)
+        icer = _rp(r.icer) if math.isfinite(r.icer) and r.icer_interval in ("bounded", "unbounded") else "-"
+        rows.append(f'<tr><td class="l">{text(r.scenario)}</td><td class="l">{text(r.label)}</td><td>{r.n}</td>'
+                    f'<td>{_rp(r.d_cost_mean)}</td><td>{eff}<br><span class="ci">{eci}</span></td>'
+                    f'<td><b>{icer}</b></td><td>{ci}</td><td class="ci">{boot}</td></tr>')
+    return ('<table class="scen"><thead><tr><th>scenario</th><th>effect</th><th>n</th><th>extra cost over the run</th>'
+            '<th>extra effect [95%]</th><th>cost per unit</th><th>95% interval (Fieller)</th><th>bootstrap check</th>'
+            f'</tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
+def budget_html(c: Comparison, colors: dict[str, str]) -> str:
+    """Yearly budget by line and funder per scenario, with the paired difference to the baseline."""
+    from analysis.compare import _rp
+
+    b = c.budget
+    if b.empty:
+        return '<p class="note">The batch\'s tables have no cost lines by funder (written before they were added).</p>'
+    h = c.horizon_years
+    rows = []
+    for r in b.itertuples():
+        vals = [r.year_mean, r.last12_mean, r.horizon_mean]
+        if not any(math.isfinite(v) and abs(v) > 0 for v in [*vals, r.last12_diff_mean]):
+            continue
+        diff = ("" if r.scenario == c.baseline else
+                f"{_rp(r.last12_diff_mean)}<br><span class=\"ci\">[{_rp(r.last12_diff_low)}, {_rp(r.last12_diff_high)}]</span>"
+                if math.isfinite(r.last12_diff_mean) else "-")
+        total = ' style="font-weight:600"' if r.line in ("cost_apbn", "cost_apbd", "cost") else ""
+        rows.append(f'<tr{total}><td class="l"><span class="sw" style="background:{colors.get(r.scenario, "#999")}"></span>'
+                    f'{text(r.scenario)}</td><td class="l">{text(r.label)}</td><td class="l">{text(r.funder)}</td>'
+                    + "".join(f"<td>{_rp(v) if math.isfinite(v) else '-'}</td>" for v in vals) + f"<td>{diff}</td></tr>")
+    ex = (" Beyond the run, the horizon total extrapolates the last 12 months' rate."
+          if b["horizon_extrapolated"].any() else "")
+    return ('<table class="scen"><thead><tr><th>scenario</th><th>line</th><th>funder</th><th>per year, mean over the run</th>'
+            f'<th>per year, last 12 months</th><th>over {h:g} years</th><th>difference to {text(c.baseline)} '
+            f'(last 12 months, 95% interval)</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+            f'<p class="note">Model estimate, Rp at regency scale. APBN: the national budget, through Kemensos '
+            '(facilitator honoraria and operational money, the programme\'s supervisors, courses, PKH and Sembako '
+            'transfers); APBD: the regency\'s budget, through Dinas Sosial (regional incentive top-ups, extra '
+            'supervision, lever costs charged to the regency), following Levianto &amp; Warsidi (2025) '
+            'recommendations 4-5; rules and sources in sim/processes/cost.py. Transfers are shown beside the '
+            f'facilitation cost, not in it.{ex}</p>')
 
 
 CSS = """
@@ -222,6 +342,9 @@ td.warn{background:#fde8e1}
 details{margin:10px 0}summary{cursor:pointer;font-weight:600}
 .note{font-size:.85em;color:#555}
 .id{font-style:italic;color:#555}
+.caveat{background:#fff4e5;border:1px solid #f0b26b;border-radius:6px;padding:2px 12px;margin:8px 0}
+p.head{font-size:1.05em;font-weight:600}
+.pair{display:flex;flex-wrap:wrap;gap:8px}.panel{flex:1 1 470px}h4{margin:4px 0;font-size:.95em}
 """
 
 
@@ -234,29 +357,45 @@ def build(c: Comparison) -> str:
     scen_meta = m.get("scenarios", {})
     ident = m.get("identity", {}).get("scenarios", {})
 
-    # 1 poverty next to BPS / paper
-    profiles = list(dict.fromkeys(ident.get(n, {}).get("profile") or scen_meta.get(n, {}).get("profile", "paper-2023")
-                                  for n in names))
+    # 1 poverty next to BPS and the paper, one panel per data profile
+    profile_of = {n: ident.get(n, {}).get("profile") or scen_meta.get(n, {}).get("profile", "paper-2023") for n in names}
     tr = trajectories(c.regency, "poverty_rate_pct")
-    series = [Series(f"{n} (model estimate)", colors[n], list(d["x"]), list(d["mean"]), list(d["lo"]), list(d["hi"]))
-              for n in names if not (d := tr[tr["scenario"] == n]).empty]
+    observed = _targets(list(PROFILES))
     pts = []
     notes = []
-    for prof, tg in _targets([p for p in profiles if p]):
+    for prof, tg in observed:
         for lab in ("BPS", "paper", "reference"):
             sub = tg[[_ref_label(s) == lab for s in tg["source"]]]
             if sub.empty:
                 continue
             # BPS measures poverty in March (Susenas): the model's state dated 1 April of that year
             xs = [y + 3 / 12 for y in sub["year"]]
-            pts.append(Points(f"{lab} ({prof} profile)", xs, list(sub["poverty_rate_pct"]),
-                              marker="circle" if lab == "BPS" else "diamond"))
+            pts.append(Points(REF_NAMES.get(lab, lab), xs, list(sub["poverty_rate_pct"]),
+                              marker="circle" if lab == "BPS" else "diamond",
+                              color=REF_COLOR if lab == "BPS" else "#8B4513"))
             for r in sub.itertuples():
-                notes.append(f"<b>{text(lab)}</b> {int(r.year)}: {r.poverty_rate_pct:.2f}% &mdash; {text(r.source)}")
-    body = line_chart("Poverty rate", series, "poverty rate (% of population)", points=pts, yfmt=lambda v: f"{v:.2f}")
-    ref_note = ("<br>Observed figures (profile targets, sim.districts.poverty_targets; March survey, plotted at 1 April): "
-                + "; ".join(notes)) if notes else ""
-    ctx.figure("Poverty rate: model estimate next to the BPS or paper figures", body, _model_note(c) + ref_note)
+                notes.append(f"<b>{text(lab)}</b> {int(r.year)}: {r.poverty_rate_pct:.2f}% &mdash; {text(r.source)} "
+                             f"(profile {text(prof)})")
+    # both panels on the same axes, so the profiles can be read against each other
+    xr = [v for v in tr["x"]] + [x for p in pts for x in p.x]
+    yr = [v for col in ("lo", "hi", "mean") for v in tr[col] if math.isfinite(v)] + [y for p in pts for y in p.y]
+    x_range = (min(xr), max(xr)) if xr else None
+    y_range = (min(yr), max(yr)) if yr else None
+    panels = []
+    for prof in PROFILES:
+        series = [Series(f"{n} (model estimate)", colors[n], list(d["x"]), list(d["mean"]), list(d["lo"]), list(d["hi"]))
+                  for n in names if profile_of[n] == prof and not (d := tr[tr["scenario"] == n]).empty]
+        chart = line_chart(f"Poverty rate, {prof} profile", series, "poverty rate (% of population)", points=pts,
+                           yfmt=lambda v: f"{v:.2f}", width=470, height=280, x_range=x_range, y_range=y_range)
+        empty = "" if series else '<p class="note">(no scenario of this batch uses this profile: observed figures only)</p>'
+        panels.append(f'<div class="panel"><h4>{text(prof)} profile{" (" + PROFILE_NOTE[prof] + ")" if prof in PROFILE_NOTE else ""}'
+                      f'</h4>{chart}{empty}</div>')
+    body = f'<div class="pair">{"".join(panels)}</div>'
+    ref_note = ("<br><b>Observed figures</b> (March survey, plotted at 1 April): BPS, Kabupaten Bekasi poverty, via "
+                "Open Data Jabar; the paper: Levianto &amp; Warsidi (2025), Abstract and sec. 1 (profile targets, sim.profiles.poverty_targets). " + "; ".join(notes)
+                ) if notes else ""
+    ctx.figure("Poverty rate: model estimate next to BPS and the paper, for both data profiles", body,
+               _model_note(c) + ref_note)
 
     # 2 caseload
     cap_line = [(float(CAP), "1:150 norm (Kemensos, paper)")]
@@ -267,7 +406,7 @@ def build(c: Comparison) -> str:
     _traj_fig(ctx, "caseload_p95", "Caseload of the most loaded facilitators (95th percentile) against the 1:150 line",
               "KPM families per facilitator", lambda v: f"{v:,.0f}", hlines=cap_line, y_zero=True,
               extra=" 95th percentile of the caseload over facilitators in post (mean over replicates).")
-    de = district_end(c.out, m)
+    de = district_end(c.out, m, list(c.regency.columns))
     reg_end = c.table[c.table["indicator"] == "caseload_mean"].set_index("scenario")
     rows = [(n, colors[n], [(r.district, float(r.caseload_mean)) for r in de[de["scenario"] == n].itertuples()],
              float(reg_end.loc[n, "mean"]) if n in reg_end.index else math.nan) for n in names]
@@ -281,18 +420,47 @@ def build(c: Comparison) -> str:
     _traj_fig(ctx, "burnout_mean", "Burnout of facilitators", "mean burnout (0-1)", lambda v: f"{v:.2f}")
     _traj_fig(ctx, "share_burned_out", "Share of facilitators burned out (B > 0.5)", "share burned out (%)",
               lambda v: f"{100 * v:.0f}%", y_zero=True)
-    _bar_fig(ctx, "attrition", "Attrition: quits per facilitator-year (last 12 months)", "quits per facilitator-year", 1.0,
-             lambda v: f"{v:.3f}")
+    _bar_fig(ctx, "attrition_pct_year", "Attrition: leavers per 100 facilitators a year (last 12 months)",
+             "% of facilitators per year", 1.0, lambda v: f"{v:.1f}")
+    if "burnout_family_mean" in c.regency:
+        _traj_fig(ctx, "burnout_family_mean", "Burnout of the facilitator a family has (family-weighted)",
+                  "mean burnout over families (0-1)", lambda v: f"{v:.2f}", y_zero=True,
+                  extra=" Each family counts once, with the burnout of her facilitator (families without one are left "
+                        "out): overloaded facilitators carry more families, so this is above the mean over facilitators.")
 
     # 4 visits
     _traj_fig(ctx, "visits_per_family", "Home visits per family per month", "visits per family per month",
               lambda v: f"{v:.2f}", y_zero=True)
     _traj_fig(ctx, "share_unvisited_3m", "Families not visited for 3 months or more", "share of families (%)",
               lambda v: f"{100 * v:.0f}%", y_zero=True)
+    if "share_unvisited_6m" in c.regency:
+        _traj_fig(ctx, "share_unvisited_6m", "Families not visited for 6 months or more", "share of families (%)",
+                  lambda v: f"{100 * v:.0f}%", y_zero=True, extra=" Contact = a home visit; P2K2 group sessions are shown "
+                                                                 "separately.")
+    if "share_unvisited_3m_kec_worst10" in c.regency:
+        _traj_fig(ctx, "share_unvisited_3m_kec_worst10",
+                  "Equity: families unvisited 3+ months among the worst-off 10% of families (by kecamatan)",
+                  "share of families (%)", lambda v: f"{100 * v:.0f}%", y_zero=True,
+                  extra=" Kecamatan ranked by their share unvisited; the worst are taken until they hold 10% of all "
+                        "families (sim.metrics.worst_share_mean).")
+    if "admin_backlog_months" in c.regency:
+        _traj_fig(ctx, "admin_backlog_months", "Admin backlog: months of data entry outstanding per family",
+                  "months per family (mean)", lambda v: f"{v:.2f}", y_zero=True,
+                  extra=" e-PKH / SIKS-NG data the facilitators could not enter in time (sim/processes/timebudget.py).")
+    if "p2k2_coverage" in c.regency:
+        _traj_fig(ctx, "p2k2_coverage", "P2K2 coverage: share of the monthly group sessions held (family-weighted)",
+                  "share of sessions (%)", lambda v: f"{100 * v:.0f}%", y_zero=True)
 
     # 5 cost
     _bar_fig(ctx, "cost_rp_cum", "Cost over the run (facilitator pay, operations, supervision, training, policies)",
-             "Rp billion", 1e9, lambda v: f"{v:,.1f}", extra=" Regency scale (model cost / scale).")
+             "Rp billion", 1e9, lambda v: f"{v:,.1f}", extra=" Regency scale.")
+    if "cost_apbn_year" in set(c.table["indicator"]):
+        _bar_fig(ctx, "cost_apbn_year", "Yearly cost paid from APBN (Kemensos), last 12 months", "Rp billion a year", 1e9,
+                 lambda v: f"{v:,.1f}", extra=" Honoraria, operational money, programme supervisors, courses "
+                                               "(sim/processes/cost.py). Transfers not included.")
+        _bar_fig(ctx, "cost_apbd_year", "Yearly cost paid from APBD (the regency), last 12 months", "Rp billion a year", 1e9,
+                 lambda v: f"{v:,.2f}", extra=" Regional incentive top-ups, extra supervision, lever costs charged to "
+                                               "the regency (sim/processes/cost.py).")
     _bar_fig(ctx, "cost_per_graduation_rp", "Cost per graduated family", "Rp million per graduation", 1e6,
              lambda v: f"{v:,.2f}", extra=" Cumulative cost divided by cumulative graduations over the run.")
 
@@ -314,8 +482,9 @@ def build(c: Comparison) -> str:
         )
     scales = sorted({float(v.get("scale", 1.0)) for v in ident.values()}) or [1.0]
     scale_note = ("Model estimate, end of run, mean over replicates. "
-                  + ("" if scales == [1.0] else f"Families and facilitators shown at regency scale (model count / scale "
-                                                f"{'/'.join(f'{x:g}' for x in scales)}). ")
+                  + ("" if scales == [1.0] else f"Families and vacancy-months at regency scale, as whole numbers, estimated "
+                                                f"from a sample of families (scale {'/'.join(f'{x:g}' for x in scales)}); "
+                                                "facilitators are never scaled. ")
                   + "Red: caseload above 150, or WISN ratio below 1 (fewer facilitators than the WHO WISN workload "
                     "method says the kecamatan needs; sim.metrics).")
     districts = "".join(district_html(de, n, scale_note, open_=(n == c.baseline)) for n in names)
@@ -333,6 +502,8 @@ def build(c: Comparison) -> str:
 code {text(m.get('code_version', '?'))} &middot; report generated {generated}.
 Every number below is a <b>model estimate</b> of the caseload simulator unless it is labelled BPS or paper.</p>
 {fails}
+<h2>Headline</h2>
+{headline_html(c)}
 <h2>Scenarios</h2>
 <table class="scen"><thead><tr><th>scenario</th><th>profile</th><th>months</th><th>scale</th><th>replicates</th>
 <th>what it represents (English / Bahasa Indonesia)</th></tr></thead><tbody>{"".join(scen_rows)}</tbody></table>
@@ -341,6 +512,15 @@ Every number below is a <b>model estimate</b> of the caseload simulator unless i
 <b>{text(c.baseline)}</b> paired by replicate (same seed), with its 95% t-interval; orange when the interval excludes 0.
 States at the last month; attrition and visits over the last 12 months; graduations and cost over the whole run.</p>
 {summary_html(c, colors, names)}
+<h2>Cost-effectiveness</h2>
+<p class="note">Model estimate. Extra facilitation cost over the run (regency scale) divided by the extra effect, both
+paired by replicate against <b>{text(c.baseline)}</b>: ratio of the mean differences. The 95% interval is Fieller's (t with
+n-1 degrees of freedom); when the extra effect is not distinguishable from 0 the interval is unbounded and no cost per
+unit can be given. A percentile bootstrap over replicate pairs is shown as a check. Poverty effects are read at the
+end of the run, graduations and home visits over it.</p>
+{icer_html(c)}
+<h2>Budget by funder</h2>
+{budget_html(c, colors)}
 <h2>Figures</h2><ol class="note">{toc}</ol>
 {"".join(ctx.figures)}
 <h2>Kecamatan at the end of the run</h2>

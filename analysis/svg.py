@@ -153,17 +153,21 @@ def _y_frame(svg: Svg, ml: float, mt: float, pw: float, ph: float, ticks: Sequen
 
 def line_chart(label: str, series: list[Series], y_label: str, points: Sequence[Points] = (),
                hlines: Sequence[tuple[float, str]] = (), yfmt: Callable[[float], str] = _f,
-               width: int = 960, height: int = 300, y_zero: bool = False) -> str:
-    """A time chart: lines with bands, reference points and horizontal reference lines."""
+               width: int = 960, height: int = 300, y_zero: bool = False,
+               x_range: tuple[float, float] | None = None, y_range: tuple[float, float] | None = None) -> str:
+    """A time chart: lines with bands, reference points and horizontal reference lines.
+
+    ``x_range`` / ``y_range`` widen the axes to include them (charts side by side share axes).
+    """
     ml, mr, mt, mb = 64, 44, 14, 34
-    xs = [v for s in series for v in s.x] + [v for p in points for v in p.x]
+    xs = [v for s in series for v in s.x] + [v for p in points for v in p.x] + list(x_range or ())
     ys: list[float] = []
     for s in series:
         ys += [v for v in s.y if math.isfinite(v)]
         for b in (s.lo, s.hi):
             if b is not None:
                 ys += [v for v in b if math.isfinite(v)]
-    ys += [v for p in points for v in p.y] + [h for h, _ in hlines]
+    ys += [v for p in points for v in p.y] + [h for h, _ in hlines] + list(y_range or ())
     if not xs or not ys:
         return "<p>(no data)</p>"
     x0, x1 = min(xs), max(xs)

@@ -2,7 +2,7 @@
 
     caseload batch SCENARIO... --replicates R [--months N] [--seed S] [--scale X] [--jobs J]
                    [--executor local|dask] [--scheduler ADDRESS] [--retries K] --out DIR
-    caseload compare DIR [--baseline NAME] [--report FILE.html] [--csv FILE] [--no-verify]
+    caseload compare DIR [--baseline NAME] [--report FILE.html] [--csv FILE] [--horizon YEARS] [--no-verify]
     caseload sweep BASE.toml --param NAME=LOW:HIGH ... --samples N [--method lhs|sobol|morris]
                    [--seed S] [--replicates R] [--sensitivity --outputs a,b] --out DIR
 
@@ -113,9 +113,19 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return EXIT_FAILED_RUNS if res.failed else 0
 
 
+def _positive_years(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of years such as 5, got {text!r}") from None
+    if not (0 < v <= 50):
+        raise argparse.ArgumentTypeError(f"expected a number of years in (0, 50], got {text!r}")
+    return v
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     """Compare the scenarios of a batch folder; write CSV and optionally the HTML report."""
-    from analysis import compare, report
+    from analysis import compare, headline, report
 
     d = Path(args.dir)
     if args.csv:
@@ -134,11 +144,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
             raise store.BatchError(f"{d} fails verification: {problems[0]}{more}; 'caseload verify {d}' lists every "
                                    "problem; re-run the batch command to redo changed runs, or pass --no-verify to "
                                    "compare the files that still match")
-    c = compare.load(d, baseline=args.baseline)
-    print(compare.format_table(c))
+    c = compare.load(d, baseline=args.baseline, horizon_years=args.horizon)
+    print(headline.format_text(c))
     csv = Path(args.csv) if args.csv else Path(args.dir) / "compare.csv"
-    compare.write_csv(c, csv)
-    print(f"\nwrote {csv}")
+    written = compare.write_csv(c, csv)
+    print(f"\nwrote {', '.join(str(p) for p in written)}")
     if args.report:
         t0 = time.perf_counter()
         path = report.write(c, Path(args.report))
@@ -213,7 +223,7 @@ def _runner_args(p: argparse.ArgumentParser, replicates_default: int | None) -> 
     p.add_argument("--seed", type=int, default=batch.DEFAULT_SEED,
                    help=f"master seed, 0..2^63-1; replicate seeds are derived from it by SeedSequence (default {batch.DEFAULT_SEED})")
     p.add_argument("--scale", type=float, default=None,
-                   help="share of families and facilitators to simulate, 0.01..2 (default: the scenario's)")
+                   help="share of families to simulate, 0.05..2, each standing for 1/scale families; facilitators are never scaled (default: the scenario's)")
     p.add_argument("--jobs", type=int, default=None, help=f"parallel worker processes, 1..{checks.MAX_JOBS} (default: CPU count)")
     p.add_argument("--executor", choices=("local", "dask"), default="local",
                    help="local: a process pool on this machine; dask: dask.distributed (a LocalCluster unless --scheduler)")
@@ -249,7 +259,10 @@ def add_commands(sub: Any) -> None:
     c.add_argument("dir", metavar="DIR", help="a batch folder written by 'caseload batch'")
     c.add_argument("--baseline", default=None, help="scenario to compare against (default: 'baseline' if present, else the first)")
     c.add_argument("--report", default=None, metavar="FILE.html", help="also write a self-contained HTML report")
-    c.add_argument("--csv", default=None, metavar="FILE", help="CSV output (default DIR/compare.csv)")
+    c.add_argument("--csv", default=None, metavar="FILE",
+                   help="CSV output (default DIR/compare.csv; cost-effectiveness and budget in *_icer.csv, *_budget.csv)")
+    c.add_argument("--horizon", type=_positive_years, default=5.0, metavar="YEARS",
+                   help="budget horizon in years (default 5; beyond the run, the last 12 months' rate is extrapolated)")
     c.add_argument("--no-verify", action="store_true",
                    help="compare even if some result files fail verification (those are left out, with a warning)")
     c.set_defaults(func=_guard(cmd_compare))

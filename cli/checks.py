@@ -3,19 +3,17 @@
 A bad option must fail at once with one ``error:`` line (exit 2), not after a long run
 (a seed beyond 64 bits used to fail only when the manifest was written) and not by
 allocating without bound (``--samples 1000000000``). The structural bounds of a run
-(seed, months, scale) are sim.params' when it provides ``check_structural`` (issue 10);
-until then the single table ``STRUCTURAL`` below holds them.
+(seed, months, scale, start) live in sim.params.STRUCTURAL (``check_structural``); the
+bounds here are those of the command line itself (replicates, samples, jobs, runs).
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 from pathlib import Path
 from typing import Any
 
-from runs.scenario import STRUCTURAL  # the one table of structural bounds (until sim.params.check_structural)
 from sim import params
 
 MAX_REPLICATES = 10_000
@@ -31,19 +29,11 @@ class OptionError(ValueError):
 
 
 def structural(name: str, value: Any) -> None:
-    """Check one structural setting (--seed, --months, --scale)."""
-    check = getattr(params, "check_structural", None)
-    if check is not None:
-        try:
-            check(name, value)
-        except params.ParameterError as e:
-            raise OptionError(f"--{name}: {e}") from None
-        if name != "seed":
-            return
-    low, high, want = STRUCTURAL[name]
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and low <= value <= high
-    if not ok:
-        raise OptionError(f"--{name}: expected {want}, got {value}")
+    """Check one structural setting (--seed, --months, --scale) against sim.params.STRUCTURAL."""
+    try:
+        params.check_structural(name, value, f"--{name}")
+    except params.ParameterError as e:
+        raise OptionError(str(e)) from None
 
 
 def count(name: str, value: int | None, low: int, high: int) -> None:

@@ -34,18 +34,22 @@ SUMMARY: list[tuple[str, str, str, Callable[[float], str]]] = [
     # (column, label, kind: state|flow, formatter)
     ("poverty_rate_pct", "Poverty rate (%)", "state", lambda v: f"{v:.2f}"),
     ("poor_people", "Poor people", "state", lambda v: f"{v:,.0f}"),
-    ("families", "KPM families enrolled (simulated)", "state", lambda v: f"{v:,.0f}"),
-    ("facilitators", "Facilitators in post (simulated)", "state", lambda v: f"{v:,.0f}"),
+    ("families", "KPM families enrolled (regency scale)", "state", lambda v: f"{v:,.0f}"),
+    ("facilitators", "Facilitators in post", "state", lambda v: f"{v:,.0f}"),
     ("caseload_mean", "Caseload, mean (KPM per facilitator)", "state", lambda v: f"{v:.0f}"),
     ("caseload_p95", "Caseload, 95th percentile", "state", lambda v: f"{v:.0f}"),
     ("share_fac_over_cap", "Facilitators above 1:150 (%)", "state", lambda v: f"{100 * v:.1f}"),
     ("burnout_mean", "Burnout, mean (0-1)", "state", lambda v: f"{v:.3f}"),
     ("share_burned_out", "Burned out, B > 0.5 (%)", "state", lambda v: f"{100 * v:.1f}"),
-    ("attrition_rate_year", "Attrition (%/year)", "flow", lambda v: f"{100 * v:.1f}"),
+    ("attrition_pct_year", "Attrition (%/year)", "flow", lambda v: f"{v:.1f}"),
     ("visits_per_family", "Home visits per family per month", "flow", lambda v: f"{v:.3f}"),
     ("share_unvisited_3m", "Families unvisited 3+ months (%)", "state", lambda v: f"{100 * v:.1f}"),
-    ("graduations", "Graduations per month (simulated)", "flow", lambda v: f"{v:,.0f}"),
+    ("share_unvisited_6m", "Families unvisited 6+ months (%)", "state", lambda v: f"{100 * v:.1f}"),
+    ("burnout_family_mean", "Burnout of a family's facilitator (0-1)", "state", lambda v: f"{v:.3f}"),
+    ("graduations", "Graduations per month (regency scale)", "flow", lambda v: f"{v:,.0f}"),
     ("cost_rp_month", "Cost (Rp per month)", "flow", lambda v: f"{v:,.0f}"),
+    ("cost_apbn_rp_month", "  of which APBN, Kemensos (Rp per month)", "flow", lambda v: f"{v:,.0f}"),
+    ("cost_apbd_rp_month", "  of which APBD, the regency (Rp per month)", "flow", lambda v: f"{v:,.0f}"),
 ]
 
 
@@ -59,9 +63,9 @@ def summary_table(regency: pd.DataFrame) -> pd.DataFrame:
         if kind == "state":
             a, b = float(first[col]), float(last[col])
         else:
-            if col == "attrition_rate_year":
+            if col == "attrition_pct_year":
                 def rate(df: pd.DataFrame) -> float:
-                    return float(df["quits"].sum() / max(df["facilitators"].mean(), 1) * 12 / max(len(df), 1))
+                    return float(100 * df["quits"].sum() / max(df["facilitators"].mean(), 1) * 12 / max(len(df), 1))
                 a, b = rate(runs.iloc[:k]), rate(runs.iloc[-k:])
             else:
                 a, b = float(runs[col].iloc[:k].mean()), float(runs[col].iloc[-k:].mean())
@@ -156,13 +160,36 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT if bad else 0
 
 
+def _range_text(p: dict[str, Any]) -> str:
+    if p["kind"] == "choice":
+        return f"one of {p['choices']}"
+    if p["kind"] == "list[str]":
+        return f"a list of: {', '.join(p['choices'])}"
+    if p["kind"] == "bool":
+        return "true or false"
+    return f"[{p['low']}, {p['high']}]"
+
+
 def cmd_params(args: argparse.Namespace) -> int:
-    """List parameters with defaults, ranges, units and sources."""
-    for p in params.table():
-        if args.group and p["group"] != args.group:
+    """List model parameters and lever settings with defaults, ranges, units and sources, by group."""
+    if args.group and args.group not in params.GROUPS:
+        raise params.ParameterError(
+            f"--group: unknown group '{args.group}'; valid groups: model parameters "
+            f"{', '.join(g for g in params.GROUPS if g not in params.LEVERS)}; policy levers "
+            f"{', '.join(params.LEVERS)}")
+    rows = params.table()
+    for group in params.GROUPS:
+        if args.group and group != args.group:
             continue
-        rng = f"one of {p['choices']}" if p["kind"] == "choice" else f"[{p['low']}, {p['high']}]"
-        print(f"{p['name']} = {p['default']!r}  {rng} {p['unit']}  ({p['group']})\n    {p['label']}. {p['source']}")
+        mine = [p for p in rows if p["group"] == group]
+        if group in params.LEVERS:
+            print(f"[lever {group}]  settings, used only when a scenario switches the lever on "
+                  f"([policies.{group}]); sweep or override them as {group}.SETTING")
+        else:
+            print(f"[{group}]")
+        for p in mine:
+            print(f"  {p['name']} = {p['default']!r}  {_range_text(p)} {p['unit']}  [{p['tag']}]\n"
+                  f"      {p['label']}. {p['source']}")
     return 0
 
 
@@ -202,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=20210101,
                    help="random seed, 0..2^63-1, recorded in every output (default 20210101)")
     r.add_argument("--scale", type=float, default=None,
-                   help="share of the families and facilitators to simulate, 0.01..2 (default: the scenario's, 1.0)")
+                   help="share of the families to simulate, 0.05..2, each standing for 1/scale families; facilitators are never scaled (default: the scenario's, 1.0)")
     r.add_argument("--out", default=None,
                    help="output folder (default results/NAME, NAME the scenario's name made file-safe); replaced as a whole")
     checks.add_scenario_dir(r)
@@ -220,10 +247,11 @@ def build_parser() -> argparse.ArgumentParser:
     vf.add_argument("dirs", nargs="+", metavar="DIR")
     vf.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("params", help="list every parameter with default, range, unit and source",
-                       description="List every model parameter (sim/params.py) with its default, valid range, unit, "
-                                   "group and source tag: [S] sourced, [D] derived, [A] an assumption to calibrate.")
-    p.add_argument("--group", default=None, help="only this group (time, quality, families, burnout, skills, pay, management)")
+    p = sub.add_parser("params", help="list every parameter and lever setting with default, range, unit and source",
+                       description="List every model parameter and lever setting (sim/params.py) with its default, valid "
+                                   "range, unit, group and source tag: [S] sourced, [D] derived, [A] an assumption to calibrate.")
+    p.add_argument("--group", default=None,
+                   help=f"only this group: {', '.join(params.GROUPS)} (a lever's name lists its settings)")
     p.set_defaults(func=cmd_params)
 
     from cli import batch as batch_cli
@@ -242,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     try:
-        for name in ("seed", "months", "scale"):
+        for name in ("months", "seed", "scale"):  # bounds: sim.params.STRUCTURAL
             if getattr(args, name, None) is not None:
                 checks.structural(name, getattr(args, name))
         rc: Any = args.func(args)

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 def check_scale(scenario: Scenario, scale: float) -> None:
     """Raise BatchError when the profile cannot be run at ``scale``."""
-    from sim.districts import load_profile
+    from sim.profiles import load_profile
 
     try:
         load_profile(scenario.profile, scale=scale)

@@ -35,13 +35,17 @@ def run_scenario(
     overrides: dict[str, Any] | None = None,
     check_invariants: bool = False,
 ) -> RunResult:
-    """Build the model for ``scenario`` with ``seed``, run it, and return its tables."""
-    n_months = scenario.months if months is None else months
-    kwargs = scenario.model_kwargs()
+    """Build the model for ``scenario`` with ``seed``, run it, and return its tables.
+
+    ``overrides`` maps model parameters and dotted lever settings (``caseload_cap.cap``) to
+    values; a lever setting applies to a lever switched on in the scenario (else PolicyError).
+    """
+    n_months = params.check_structural("months", scenario.months if months is None else months)
+    if overrides:
+        params.validate(overrides)  # one check rule; unknown names get the closest ones
+    kwargs = scenario.model_kwargs(overrides)
     if scale is not None:
         kwargs["scale"] = scale
-    if overrides:
-        kwargs.update(overrides)
     t0 = time.perf_counter()
     model = CaseloadModel(rng=seed, check_invariants=check_invariants, **kwargs)
     t1 = time.perf_counter()
@@ -61,8 +65,9 @@ def run_scenario(
         "start": str(model.start),
         "parameters": model.parameters(),
         "overrides": {**scenario.parameters, **(overrides or {})},
-        "policies": {k: dict(v) for k, v in scenario.policies.items()},
-        "parameter_sources": {p["name"]: p["source"] for p in params.table()},
+        "policies": model.lever_settings(),
+        "parameter_sources": {p["name"]: p["source"] for p in params.table()
+                              if p["lever"] is None or p["lever"] in model.lever_settings()},
         "profile_sources": dict(model.profile.sources),
         "timing_s": {"construct": round(t1 - t0, 4), "run": round(t2 - t1, 4)},
     }

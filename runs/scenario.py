@@ -46,15 +46,6 @@ from sim import params
 from sim.districts import PROFILE_NAMES
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-# Structural bounds of a run, (low, high, expected): one table, used here and by the command line (cli.checks);
-# sim.params.check_structural (issue 10) replaces it where present.
-STRUCTURAL: dict[str, tuple[float, float, str]] = {
-    "seed": (0, 2**63 - 1, "a non-negative integer up to 2^63-1"),
-    "months": (1, 600, "1..600"),
-    # below 1% a kecamatan holds a handful of families and rounding keeps one facilitator each, so per-family
-    # and cost figures become artefacts (scale 1e-9 printed 128,306% poverty)
-    "scale": (0.01, 2.0, "a number in [0.01, 2]"),
-}
 MAX_BYTES = 1 << 20      # a scenario is a few KB; 1 MB is generous and keeps manifests small
 MAX_DEPTH = 8            # top level > policies > lever > setting (> a list or inline table) is 5
 MAX_EXTENDS = 16         # files in one inheritance chain
@@ -90,21 +81,27 @@ class Scenario:
     months: int = 36
     start: str = "2021-01"
     scale: float = 1.0
-    parameters: dict[str, Any] = field(default_factory=dict)   # overrides only
-    policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)   # model parameter overrides only
+    policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # {lever: {setting: value}}, as written
     sources: dict[str, str] = field(default_factory=dict)
     chain: list[str] = field(default_factory=list)              # files read, child first
 
-    def model_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for CaseloadModel (without rng)."""
-        from sim.policies import build_policies
+    def model_kwargs(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Keyword arguments for CaseloadModel (without rng).
 
+        ``overrides`` may hold model parameters and dotted lever settings
+        (``caseload_cap.cap``); a setting of a lever that is off here raises PolicyError.
+        """
+        from sim.policies import build_policies, with_overrides
+
+        model_over, _ = params.split(overrides or {})
         return {
             "profile": self.profile,
             "scale": self.scale,
             "start": self.start,
-            "policies": build_policies(self.policies),
+            "policies": build_policies(with_overrides(self.policies, overrides or {}, where=self.name)),
             **self.parameters,
+            **model_over,
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -302,20 +299,24 @@ def _validate_raw(raw: dict[str, Any], text: str, path: Path) -> None:
         if not _check_type(value, kind):
             want = {"str": "a string", "int": "an integer", "float": "a finite number", "table": "a table"}[kind]
             raise ScenarioError(f"{_where(path, key, _line_of(text, key))}: expected {want}, got {value!r}")
-    for key in ("months", "scale"):
-        low, high, want = STRUCTURAL[key]
-        if key in raw and not low <= raw[key] <= high:
-            raise ScenarioError(f"{_where(path, key, _line_of(text, key))}: expected {want}, got {raw[key]}")
+    for key in ("months", "scale", "start"):  # bounds: sim.params.STRUCTURAL
+        if key in raw:
+            try:
+                params.check_structural(key, raw[key])
+            except params.ParameterError as e:
+                raise ScenarioError(f"{_where(path, key, _line_of(text, key))}: {e}") from None
     if "profile" in raw and raw["profile"] not in PROFILE_NAMES:
         raise ScenarioError(
             f"{_where(path, 'profile', _line_of(text, 'profile'))}: unknown profile {raw['profile']!r}; "
             f"valid profiles: {', '.join(PROFILE_NAMES)}"
         )
-    if "start" in raw and not re.fullmatch(r"(19|20|21)\d\d-(0[1-9]|1[0-2])", raw["start"]):
-        raise ScenarioError(f"{_where(path, 'start', _line_of(text, 'start'))}: expected 'YYYY-MM', got {raw['start']!r}")
     for name, value in raw.get("parameters", {}).items():
         keypath = f"parameters.{name}"
         line = _line_of(text, name, "parameters")
+        spec = params.PARAMS.get(name)
+        if spec is not None and spec.lever:
+            raise ScenarioError(f"{_where(path, keypath, line)}: '{name}' is a setting of lever '{spec.lever}': "
+                                f"set it as {spec.key} under [policies.{spec.lever}]")
         try:
             params.validate({name: value})
         except params.ParameterError as e:
@@ -326,7 +327,7 @@ def _validate_raw(raw: dict[str, Any], text: str, path: Path) -> None:
         keypath = f"policies.{name}"
         line = _line_of(text, name, "policies") or _header_line(text, f"policies.{name}")
         if name not in REGISTRY:
-            msg = params.unknown_name_message(name, REGISTRY, "policy")
+            msg = params.unknown_name_message(name, REGISTRY, "policy lever")
             raise ScenarioError(f"{_where(path, keypath, line)}: {msg}")
         if not isinstance(settings, dict):
             raise ScenarioError(f"{_where(path, keypath, line)}: expected a table of settings, got {settings!r}")

@@ -532,6 +532,26 @@ def load_manifest(out: Path, missing_ok: bool = False) -> dict[str, Any] | None:
 MAX_MANIFEST_BYTES = 512 << 20
 
 
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_pos(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < float("inf")
+
+
+_RUN_FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("status", lambda v: v in ("pending", "done", "failed"), "pending, done or failed"),
+    ("scenario", lambda v: isinstance(v, str), "a scenario name"),
+    ("replicate", lambda v: _is_int(v) and v >= 0, "a replicate number"),
+    ("seed", lambda v: _is_int(v) and v >= 0, "a seed"),
+    ("months", lambda v: _is_int(v) and v >= 1, "a number of months"),
+    ("scale", _is_pos, "a positive number"),
+    ("sample", lambda v: v is None or (_is_int(v) and v >= 0), "a design point number"),
+    ("attempts", lambda v: _is_int(v) and v >= 0, "a count"),
+)
+
+
 def check_manifest(m: Any, p: Path) -> None:
     """Raise BatchError unless ``m`` has the shape of a batch manifest (what readers index into)."""
     if not isinstance(m, dict):
@@ -547,6 +567,9 @@ def check_manifest(m: Any, p: Path) -> None:
     for rid, e in runs.items():
         if not isinstance(e, dict):
             raise BatchError(f"{p}: key 'runs.{rid}': expected an object, got {type(e).__name__}")
+        for k, ok, want in _RUN_FIELDS:
+            if k in e and not ok(e[k]):
+                raise BatchError(f"{p}: key 'runs.{rid}.{k}': expected {want}, got {e[k]!r:.60}")
         files = e.get("files", {})
         if not isinstance(files, dict) or not all(isinstance(v, dict) for v in files.values()):
             raise BatchError(f"{p}: key 'runs.{rid}.files': expected an object of file records")
@@ -554,7 +577,8 @@ def check_manifest(m: Any, p: Path) -> None:
             rel = rec.get("path", "")
             if not isinstance(rel, str) or not re.fullmatch(r"runs/[A-Za-z0-9._-]+\.parquet", rel):
                 raise BatchError(f"{p}: key 'runs.{rid}.files.{t}.path': expected runs/<file>.parquet, got {rel!r}")
-    for k, kind in (("scenarios", dict), ("identity", dict), ("sessions", list)):
+    for k, kind in (("scenarios", dict), ("identity", dict), ("sessions", list), ("failed", list), ("summary", dict),
+                    ("scenario_order", list), ("seeds", list)):
         if k in m and not isinstance(m[k], kind):
             raise BatchError(f"{p}: key '{k}': expected {'an object' if kind is dict else 'a list'}")
 
@@ -620,9 +644,10 @@ def verify_folder(out: Path) -> tuple[str, list[str], list[str]]:
                 notes.append(f"unrecorded: {p} (its run is not recorded as finished; re-running the command checks it)")
             else:
                 problems.append(f"extra: {p} (not in the manifest)")
-    allowed_top = {"manifest.json", "runs", "compare.csv", "report.html", "samples.csv", "sensitivity.csv", ".lock"}
+    # besides the manifest and runs/: what compare and sweep write next to them, and a command's lock and markers
+    allowed_top = {"manifest.json", "runs", "samples.csv", "sensitivity.csv", ".lock", MARKER_DIR}
     for p in sorted(out.iterdir()):
-        if p.name not in allowed_top:
+        if p.name not in allowed_top and not re.fullmatch(r"compare[\w.-]*\.csv|[\w.-]+\.html", p.name):
             problems.append(f"extra: {p} (not written by caseload)")
     return str(m.get("kind", "batch")), problems, notes
 

@@ -17,7 +17,9 @@ Designs (seeded, reproducible):
 
 Integer parameters are rounded to the nearest integer inside their range; the analysis
 uses the design matrix as drawn. A parameter is named as in sim.params and its LOW:HIGH
-must lie within the parameter's bounds; choice and true/false parameters cannot be swept.
+must lie within the parameter's bounds; choice, list and true/false parameters cannot be
+swept. A lever setting is named ``lever.setting`` (``caseload_cap.cap=100:200``) and
+varies that lever, which the base scenario must switch on.
 
 Outputs: DIR/samples.csv (one row per design point: the parameter values as run, the
 number of finished replicates, and the mean over replicates of every end-of-run indicator
@@ -68,7 +70,7 @@ class Range:
 
 def parse_range(spec: str) -> Range:
     """``NAME=LOW:HIGH`` checked against sim.params (name, kind, bounds)."""
-    m = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([^:]+?)\s*:\s*([^:]+?)\s*", spec)
+    m = re.fullmatch(r"\s*([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\s*=\s*([^:]+?)\s*:\s*([^:]+?)\s*", spec)
     if not m:
         raise store.BatchError(f"--param {spec!r}: expected NAME=LOW:HIGH, e.g. incentive_rp_month=3000000:6000000")
     name, a, b = m.groups()
@@ -142,6 +144,12 @@ def plan_sweep(base: Scenario, ranges: list[Range], samples: int, method: str = 
         raise store.BatchError(f"--param given more than once: {', '.join(dup)}")
     if replicates < 1:
         raise store.BatchError(f"--replicates: expected at least 1, got {replicates}")
+    from sim.policies import PolicyError, with_overrides
+
+    try:
+        with_overrides(base.policies, {r.name: None for r in ranges}, where=f"--param (base scenario '{base.name}')")
+    except PolicyError as e:
+        raise store.BatchError(str(e)) from None
     m = base.months if months is None else months
     x = base.scale if scale is None else scale
     batch.check_scale(base, x)
@@ -179,7 +187,7 @@ def collect(out: Path, manifest: dict[str, Any] | None = None) -> pd.DataFrame:
     if not reg.empty:
         for run_id, g in reg.groupby("run_id", sort=False):
             rows.append({"sample": int(g["sample"].iloc[0]), **compare.end_values(g, scales.get(str(run_id), 1.0))})
-    ind = [i.name for i in compare.INDICATORS]
+    ind = [i.name for i in (compare.available(list(reg.columns)) if not reg.empty else compare.INDICATORS)]
     if rows:
         ends = pd.DataFrame(rows)
         agg = ends.groupby("sample")[ind].mean()

@@ -17,7 +17,7 @@ import mesa
 from mesa.agentset import _HardKeyAgentSet
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 
 class FacilitatorStatus(Enum):
@@ -30,9 +30,9 @@ class FacilitatorStatus(Enum):
 class Facilitator(mesa.Agent):
     """A social facilitator (pendamping sosial) holding post ``post``."""
 
-    model: CaseloadModel
+    model: Model
 
-    def __init__(self, model: CaseloadModel, post: int) -> None:
+    def __init__(self, model: Model, post: int) -> None:
         super().__init__(model)
         self.post = post
 
@@ -45,9 +45,9 @@ class Facilitator(mesa.Agent):
         return self.model.district_names[int(self.model.posts.district[self.post])]
 
     @property
-    def caseload(self) -> int:
+    def caseload(self) -> float:
         """Families assigned this month."""
-        return int(self._col("caseload"))
+        return float(self._col("caseload"))
 
     @property
     def burnout(self) -> float:
@@ -93,7 +93,7 @@ class Facilitator(mesa.Agent):
 class Family(mesa.Agent):
     """A beneficiary family (KPM) stored in row ``row`` of the family columns."""
 
-    model: CaseloadModel
+    model: Model
     row: int  # the state row (set by create_many)
 
     # No __init__ override, on purpose: CPython keeps the attributes of such instances inline
@@ -101,7 +101,7 @@ class Family(mesa.Agent):
     # 88,000 handles. Handles are made with Family.create_many(model, rows).
 
     @classmethod
-    def create_many(cls, model: CaseloadModel, rows: list[int]) -> list[Family]:
+    def create_many(cls, model: Model, rows: list[int]) -> list[Family]:
         """Create and register one handle per row (the way Family agents are made).
 
         About a thousand families enter and leave each month, so the per-agent path of
@@ -142,7 +142,7 @@ class Family(mesa.Agent):
         return agents
 
     @classmethod
-    def remove_many(cls, model: CaseloadModel, agents: list[Family]) -> None:
+    def remove_many(cls, model: Model, agents: list[Family]) -> None:
         """Deregister handles in bulk: the bulk form of ``agent.remove()`` (no per-agent signal)."""
         everyone = model._all_agents._agents
         mine = model._agents_by_type[cls]._agents

@@ -1,4 +1,4 @@
-"""The 23 kecamatan of Kabupaten Bekasi and the two data profiles, loaded and checked.
+"""The 23 kecamatan of Kabupaten Bekasi, loaded and checked (the data profiles: sim/profiles.py).
 
 Reads the CSVs and profile TOMLs in sim/data/ (sources, licences, rules: sim/data/README.md).
 Every problem raises DataError naming the file, the 1-based line (header = line 1), the
@@ -25,6 +25,7 @@ travel_min_per_visit = 15 + 45 x remoteness (assumption); vulnerable = Muaragemb
 (coastal: abrasion, tidal flooding, poor road access) or remoteness >= 0.6.
 """
 
+import csv
 import math
 import re
 from collections.abc import Callable
@@ -35,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-PROFILE_NAMES: tuple[str, ...] = ("paper-2023", "official")
+PROFILE_NAMES: tuple[str, ...] = ("paper-2023", "official", "paper-2023-each")
 
 N_KECAMATAN = 23
 REFERENCE_YEAR = 2020
@@ -48,9 +49,21 @@ REMOTENESS_WEIGHT_DISTANCE = 0.5  # the other half weighs area per village
 TRAVEL_MIN_BASE = 15.0  # assumption: minutes per home visit in the least remote kecamatan
 TRAVEL_MIN_REMOTE = 45.0  # assumption: extra minutes per visit at remoteness 1
 VULNERABLE_REMOTENESS = 0.6
-SCALE_MAX = 2.0
 # Vulnerable on its own evidence, whatever the remoteness score (sources: sim/data/README.md).
 VULNERABLE_CODES = {"32.16.17": "coastal: abrasion, tidal (rob) flooding, isolated by poor roads"}
+
+
+def district_names(data_dir: Path | None = None) -> tuple[str, ...]:
+    """The 23 kecamatan names in file order, read from kecamatan_codes.csv (fast: no checks).
+
+    For the choices of lever settings (sim.params); load_districts checks the file itself,
+    so a broken file gives an empty tuple here and a DataError there.
+    """
+    try:
+        with ((data_dir or DATA_DIR) / "kecamatan_codes.csv").open(encoding="utf-8", newline="") as fh:
+            return tuple(row["name"] for row in csv.DictReader(fh))
+    except (OSError, KeyError):  # pragma: no cover - load_districts reports a broken file
+        return ()
 
 
 class DataError(ValueError):
@@ -346,15 +359,10 @@ def load_districts(data_dir: Path | None = None) -> pd.DataFrame:
     return df
 
 
-# The profiles live in sim/profiles.py; they are re-exported here for callers of the data API.
-from sim.profiles import Profile, load_profile, poverty_targets  # noqa: E402
-
 __all__ = [
     "DATA_DIR",
     "PROFILE_NAMES",
     "DataError",
-    "Profile",
+    "district_names",
     "load_districts",
-    "load_profile",
-    "poverty_targets",
 ]

@@ -3,11 +3,21 @@
 ``record(model)`` appends one regency row and one row per kecamatan. Every row carries its
 ``date`` (the first day of the month after the simulated month: the state at that date,
 so the row dated 2022-04-01 is the state after March 2022, BPS's survey month) and its step.
-People counts (population, poor people, KPM persons) and cost are reported at full
-regency scale (model counts / scale); counts of agents and events (families, facilitators,
-quits, graduations, entries, exits) are in simulated units, with the run's ``scale`` beside them.
+Every count is at regency scale, whatever the run's ``scale`` (docs/ODD.md 2.5): facilitators,
+posts, vacancies, hires, quits and cost are never scaled; counts of families and family
+events (families, graduations, entries, exits, unassigned families) and people counts are
+simulated counts x ``family_weight`` (= 1 / scale), so at a scale other than 1 they are
+estimates; the simulated family count is the one column ``families_simulated``.
+Cost is accounted by its own phase (sim.processes.cost, by line and funder); ``record``
+only copies ``model.cost_lines`` into the row.
 
-WISN (WHO 2010 user's manual; MECHANISMS.md 6.1), per kecamatan, per year:
+Family-weighted indicators take the family's view: the share not visited for 3+ and 6+
+months, the burnout of the facilitator a family has (= the caseload-weighted mean of
+facilitator burnout), P2K2 coverage (sessions held / needed of the family's facilitator).
+Equity across kecamatan (``EQUITY``): the weighted p90 - p10 spread of a kecamatan
+indicator and its mean over the worst-off 10% of families (people, for poverty).
+
+WISN (WHO 2010 user's manual, docs/REFERENCES.md), per kecamatan, per year:
     AWT  = hours_per_month * 12 * (1 - leave_share)                    available working time
     activities with standard times taken from the model's own time budget:
         admin           admin_min * (1 - saving * mean S_tech) / 60 h per family-month
@@ -26,27 +36,34 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+from sim import params
+from sim.processes import cost
 
-BURNED_OUT = 0.5      # burnout above which a facilitator counts as burned out (MECHANISMS.md 1.4)
+if TYPE_CHECKING:
+    from sim.core import Model
+
+# burnout above which a facilitator counts as burned out; compared with the pooled MBI burnout
+# prevalence of 20% (95% CI 13-27%) among social-services workers (J Soc Serv Res 2024,
+# doi 10.1080/01488376.2024.2371847)
+BURNED_OUT = 0.5
 
 #: regency indicators also exposed through Mesa's DataCollector
 REPORTERS: tuple[str, ...] = (
     "families", "poverty_rate_pct", "poor_people", "caseload_mean", "caseload_p95",
-    "share_fac_over_cap", "visits_per_family", "share_unvisited_3m", "burnout_mean",
-    "share_burned_out", "facilitators", "vacancies", "quits", "attrition_rate_year",
-    "graduations", "compliance_rate", "behaviour_mean", "cost_rp_month", "wisn_ratio",
+    "share_fac_over_cap", "visits_per_family", "share_unvisited_3m", "share_unvisited_6m", "burnout_mean",
+    "burnout_family_mean", "p2k2_coverage", "share_burned_out", "facilitators", "vacancies", "quits",
+    "attrition_pct_year", "graduations", "compliance_rate", "behaviour_mean", "cost_rp_month",
+    "cost_apbn_rp_month", "cost_apbd_rp_month", "wisn_ratio",
 )
 
 
-def wisn(model: CaseloadModel, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def wisn(model: Model, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Required facilitators and WISN ratio per district."""
     p = model.p
     ps = model.posts
     awt = p["hours_per_month"] * 12.0 * (1.0 - p["leave_share"])
     s_tech = float(ps.s_tech[ps.filled].mean()) if ps.filled.any() else 0.0
-    t_admin = p["admin_min_per_family_month"] / 60.0 * (1.0 - p["digital_skill_admin_saving"] * s_tech) * model.admin_factor
+    t_admin = p["admin_min_per_family_month"] / 60.0 * (1.0 - p["digital_skill_admin_saving"] * s_tech) * model.surface.admin_factor
     t_visit = p["visit_h"] + model.travel_min * p["travel_scale"] / 60.0
     hours = 12.0 * (
         fam_by_d * t_admin
@@ -58,17 +75,102 @@ def wisn(model: CaseloadModel, fam_by_d: np.ndarray, staff_by_d: np.ndarray) -> 
     return required, ratio
 
 
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of ``values`` when value i stands for ``weights[i]`` units (families, people).
+
+    The lower quantile of the step distribution: the smallest value whose cumulative weight
+    reaches q of the total. Entries with zero weight or a non-finite value are left out.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    keep = np.isfinite(v) & (w > 0)
+    v, w = v[keep], w[keep]
+    if v.size == 0:
+        return float("nan")
+    order = np.argsort(v, kind="stable")
+    cum = np.cumsum(w[order])
+    k = int(np.searchsorted(cum, q * cum[-1] - 1e-9 * cum[-1], side="left"))
+    return float(v[order][min(k, v.size - 1)])
+
+
+def worst_share_mean(values: np.ndarray, weights: np.ndarray, share: float = 0.1, high_is_bad: bool = True) -> float:
+    """Mean of ``values`` over the worst-off ``share`` of the weight (families, people).
+
+    Kecamatan are ranked worst first; the worst ones are taken whole and the last one in
+    part, until ``share`` of all the weight is taken (so 10% of families, whichever
+    kecamatan they live in). Zero-weight or non-finite entries are left out.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    keep = np.isfinite(v) & (w > 0)
+    v, w = v[keep], w[keep]
+    if v.size == 0:
+        return float("nan")
+    order = np.argsort(-v if high_is_bad else v, kind="stable")
+    v, w = v[order], w[order]
+    take = share * float(w.sum())
+    before = np.cumsum(w) - w
+    part = np.clip(take - before, 0.0, w)
+    return float((v * part).sum() / take)
+
+
+#: kecamatan indicators whose spread and worst decile across kecamatan are recorded:
+#: name -> (higher is worse, weight: "families" or "population")
+EQUITY: dict[str, tuple[bool, str]] = {
+    "share_unvisited_3m": (True, "families"),
+    "visits_per_family": (False, "families"),
+    "burnout_family_mean": (True, "families"),
+    "poverty_rate_pct": (True, "population"),
+}
+
+
+def family_weighted(model: Model) -> dict[str, np.ndarray]:
+    """Per kecamatan, the sums behind the family-weighted indicators (one pass over families).
+
+    ``burnout_fam``: sum over families with a facilitator of her burnout; ``assigned``:
+    those families; ``p2k2``: sum over all enrolled families of the share of the P2K2
+    sessions their facilitator held (0 without one); ``unvisited_6m``: families not
+    visited for 6 months or more (contact = a home visit).
+    """
+    fam = model.families
+    ps = model.posts
+    nd = model.n_districts
+    act = fam.active
+    assigned = act & (fam.fac >= 0)
+    fac = fam.fac[assigned]
+    dist = fam.district[assigned]
+    filled = ps.filled[fac]
+    return {
+        "assigned": np.bincount(dist, weights=filled, minlength=nd),
+        "burnout_fam": np.bincount(dist, weights=ps.burnout[fac] * filled, minlength=nd),
+        "p2k2": np.bincount(dist, weights=ps.group_coverage[fac] * filled, minlength=nd),
+        "unvisited_6m": np.bincount(fam.district[act & (fam.months_since_visit >= 6)], minlength=nd).astype(np.float64),
+    }
+
+
+def equity(district: dict[str, np.ndarray], fam_by_d: np.ndarray, pop_by_d: np.ndarray) -> dict[str, float]:
+    """Spread (family- or population-weighted p90 - p10) and worst decile across kecamatan."""
+    out: dict[str, float] = {}
+    for name, (high_bad, weight) in EQUITY.items():
+        v = district[name]
+        w = fam_by_d if weight == "families" else pop_by_d
+        out[f"{name}_kec_spread"] = weighted_quantile(v, w, 0.9) - weighted_quantile(v, w, 0.1)
+        out[f"{name}_kec_worst10"] = worst_share_mean(v, w, 0.1, high_bad)
+    return out
+
+
 def _share(num: float, den: float) -> float:
     return float(num / den) if den > 0 else 0.0
 
 
-def record(model: CaseloadModel) -> None:
+def record(model: Model) -> None:
     """Append this month's regency row and district rows to the model's tables."""
     p = model.p
     fam = model.families
     ps = model.posts
     nd = model.n_districts
     s = model.scale
+    w = model.family_weight
     model.refresh_caseload()
     hh = p["household_size"]
     act = fam.active
@@ -93,13 +195,13 @@ def record(model: CaseloadModel) -> None:
     # caseload and staffing
     cl = ps.caseload[f]
     n_fac = int(f.sum())
-    cap = p["ideal_caseload"]
+    cap = params.IDEAL_CASELOAD
     staff_by_d = np.bincount(ps.district[f], minlength=nd).astype(np.float64)
     posts_by_d = np.bincount(ps.district[ps.open], minlength=nd)
     vac_by_d = np.bincount(ps.district[ps.open & ~f], minlength=nd)
     over_by_d = np.bincount(ps.district[f & (ps.caseload > cap)], minlength=nd)
     burn_by_d = np.bincount(ps.district[f], weights=ps.burnout[f], minlength=nd)
-    required, ratio = wisn(model, fam_by_d, staff_by_d)
+    required, ratio = wisn(model, fam_by_d * w, staff_by_d)  # families at regency scale
 
     # families' contact and behaviour (stale rows of departed families weigh 0)
     visits_by_d = np.bincount(fam.district, weights=fam.visits * act, minlength=nd)
@@ -110,15 +212,13 @@ def record(model: CaseloadModel) -> None:
     pkh_by_d = count(1 | 8)
     assigned_by_d = count(1 | 32)
 
-    # cost this month: pay, operations, supervisors, training (added in workforce), policy extras
-    n_sup = int(np.ceil(n_fac / model.supervision_ratio)) if n_fac else 0
-    model.cost_month += float(ps.incentive_rp[f].sum()) + n_fac * p["operational_rp_month"]
-    model.cost_month += n_sup * p["supervisor_cost_rp_month"] + model.extra_cost_month
-    if model.steps == 0:
-        model.cost_month = 0.0
-    model.cost_cum += model.cost_month
+    # cost is accounted by its own phase (sim.processes.cost); step 0 costs nothing
+    lines = model.cost_lines
     model.graduations_cum += model.graduations_month
     model.quits_cum += model.quits_month
+
+    fw = family_weighted(model)
+    n_assigned = float(fw["assigned"].sum())
 
     when = model.date_of_step(model.steps)
     row: dict[str, Any] = {
@@ -126,8 +226,9 @@ def record(model: CaseloadModel) -> None:
         "step": model.steps,
         "profile": model.profile_name,
         "scale": s,
-        "families": n_fam,
-        "kpm_persons": n_fam * hh / s,
+        "families": n_fam * w,
+        "families_simulated": n_fam,
+        "kpm_persons": n_fam * hh * w,
         "population": pop / s,
         "poor_people": float(poor_by_d.sum()) / s,
         "poverty_rate_pct": 100.0 * _share(float(poor_by_d.sum()), pop),
@@ -135,13 +236,16 @@ def record(model: CaseloadModel) -> None:
         "facilitators": n_fac,
         "posts": int(ps.open.sum()),
         "vacancies": int((ps.open & ~f).sum()),
-        "unassigned_families": int(fam_by_d.sum() - assigned_by_d.sum()),
+        "unassigned_families": float(fam_by_d.sum() - assigned_by_d.sum()) * w,
         "caseload_mean": float(cl.mean()) if n_fac else 0.0,
         "caseload_p95": float(np.percentile(cl, 95)) if n_fac else 0.0,
         "caseload_max": int(cl.max()) if n_fac else 0,
         "share_fac_over_cap": _share(int((cl > cap).sum()), n_fac),
         "visits_per_family": _share(float(visits_by_d.sum()), n_fam),
         "share_unvisited_3m": _share(int(unvisited_by_d.sum()), n_fam),
+        "share_unvisited_6m": _share(float(fw["unvisited_6m"].sum()), n_fam),
+        "burnout_family_mean": float(fw["burnout_fam"].sum() / n_assigned) if n_assigned else float("nan"),
+        "p2k2_coverage": _share(float(fw["p2k2"].sum()), n_fam),
         "visit_quality_mean": float(ps.quality[f].mean()) if n_fac else 0.0,
         "load_ratio_mean": float(ps.load_ratio[f].mean()) if n_fac else 0.0,
         "share_time_admin": _share(float(ps.hours_admin[f].sum()), float(ps.hours_avail[f].sum())),
@@ -156,16 +260,18 @@ def record(model: CaseloadModel) -> None:
         "hires": model.hires_month,
         "quits": model.quits_month,
         "quits_cum": model.quits_cum,
-        "attrition_rate_year": min(1.0, _share(12.0 * model.quits_month, n_fac)),
+        "attrition_pct_year": 100.0 * _share(12.0 * model.quits_month, n_fac),
         "compliance_rate": _share(int(comp_by_d.sum()), int(pkh_by_d.sum())),
         "behaviour_mean": _share(float(beh_by_d.sum()), n_fam),
-        "graduations": model.graduations_month,
-        "graduations_cum": model.graduations_cum,
-        "exits": model.exits_month,
-        "entries": model.entries_month,
-        "cost_rp_month": model.cost_month / s,
-        "cost_rp_cum": model.cost_cum / s,
-        "cost_per_graduation_rp": (model.cost_cum / model.graduations_cum) if model.graduations_cum else float("nan"),
+        "graduations": model.graduations_month * w,
+        "graduations_cum": model.graduations_cum * w,
+        "exits": model.exits_month * w,
+        "entries": model.entries_month * w,
+        "cost_rp_month": lines["cost"],
+        "cost_rp_cum": model.cost_cum,
+        "cost_per_graduation_rp": (model.cost_cum / (model.graduations_cum * w)) if model.graduations_cum else float("nan"),
+        **{f"cost_{k}_rp_month": lines[k] for k in (*cost.FUNDER, "apbn", "apbd")},
+        **{f"{k}_rp_month": lines[k] for k in cost.TRANSFERS},
         "wisn_required": float(required.sum()),
         "wisn_ratio": _share(n_fac, float(required.sum())),
     }
@@ -175,30 +281,34 @@ def record(model: CaseloadModel) -> None:
     with np.errstate(invalid="ignore", divide="ignore"):
         cols = {
             "step": np.full(nd, model.steps),
-            "families": fam_by_d.astype(np.int64),
+            "families": fam_by_d * w,
             "population": model.population / s,
             "poor_people": poor_by_d / s,
             "poverty_rate_pct": 100.0 * poor_by_d / model.population,
             "facilitators": staff_by_d.astype(np.int64),
             "posts": posts_by_d,
             "vacancies": vac_by_d,
-            "caseload_mean": np.where(staff_by_d > 0, assigned_by_d / np.maximum(staff_by_d, 1), np.nan),
+            "caseload_mean": np.where(staff_by_d > 0, assigned_by_d * w / np.maximum(staff_by_d, 1), np.nan),
             "share_fac_over_cap": np.where(staff_by_d > 0, over_by_d / np.maximum(staff_by_d, 1), 0.0),
-            "unassigned_families": fam_by_d.astype(np.int64) - assigned_by_d,
+            "unassigned_families": (fam_by_d - assigned_by_d) * w,
             "visits_per_family": np.where(fam_by_d > 0, visits_by_d / np.maximum(fam_by_d, 1), 0.0),
             "share_unvisited_3m": np.where(fam_by_d > 0, unvisited_by_d / np.maximum(fam_by_d, 1), 0.0),
             "burnout_mean": np.where(staff_by_d > 0, burn_by_d / np.maximum(staff_by_d, 1), np.nan),
             "compliance_rate": np.where(pkh_by_d > 0, comp_by_d / np.maximum(pkh_by_d, 1), np.nan),
             "behaviour_mean": np.where(fam_by_d > 0, beh_by_d / np.maximum(fam_by_d, 1), np.nan),
-            "graduations": np.bincount(model.graduated_districts, minlength=nd) if model.steps else np.zeros(nd, np.int64),
+            "graduations": (np.bincount(model.graduated_districts, minlength=nd) if model.steps else np.zeros(nd)) * w,
             "wisn_required": required,
             "wisn_ratio": ratio,
             "wisn_shortage": required - staff_by_d,
         }
+        cols["share_unvisited_6m"] = np.where(fam_by_d > 0, fw["unvisited_6m"] / np.maximum(fam_by_d, 1), 0.0)
+        cols["burnout_family_mean"] = np.where(fw["assigned"] > 0, fw["burnout_fam"] / np.maximum(fw["assigned"], 1), np.nan)
+        cols["p2k2_coverage"] = np.where(fam_by_d > 0, fw["p2k2"] / np.maximum(fam_by_d, 1), np.nan)
+    row.update(equity(cols, fam_by_d, model.population))
     model.district_frames.append(cols)
 
 
-def district_frame(model: CaseloadModel) -> pd.DataFrame:
+def district_frame(model: Model) -> pd.DataFrame:
     """The district rows recorded so far as one DataFrame (built once, not every month)."""
     frames = model.district_frames
     nd = model.n_districts

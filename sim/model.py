@@ -1,21 +1,24 @@
 """CaseloadModel: social facilitators and KPM families across the 23 kecamatan of Kabupaten Bekasi.
 
 One step is one calendar month. ``step()`` runs the phases of sim.processes in order:
-staffing -> time budget -> visits -> families -> workforce -> record; a policy acts just
-before the phase it names. State lives in numpy columns (sim.state); Facilitator and Family
-Mesa agents are handles onto those rows (sim.agents).
+staffing -> time budget -> visits -> families -> workforce -> cost -> record; a policy lever acts
+at its slot, just before or just after the phase it names (never next to cost or record), and
+changes the model only through the lever surface (sim.surface) and the model's operations.
+State lives in numpy columns (sim.state); Facilitator and Family Mesa agents are handles
+onto those rows (sim.agents).
 
 The constructor takes flat keyword arguments, so Mesa's SolaraViz and ``mesa.batch_run``
 can build it: ``CaseloadModel(profile="paper-2023", scale=0.1, rng=42, incentive_rp_month=4e6)``.
-Every keyword beyond the structural ones is a parameter of sim.params (validated: an unknown
-name or a value out of range raises ParameterError naming it and the valid range).
+Every keyword beyond the structural ones is a model parameter of sim.params (validated: an
+unknown name or a value out of range raises ParameterError naming it and the valid range).
+The structural inputs (seed, scale, start) are checked by sim.params.check_structural.
+Lever settings are not keywords: they belong to the lever objects in ``policies``.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -25,17 +28,18 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import invariants, metrics, params
+from sim import invariants, metrics, params, warmup
 from sim.agents import Facilitator, Family
-from sim.districts import Profile, load_profile
 from sim.invariants import InvariantError as InvariantError  # re-exported
-from sim.processes import PHASES, families, staffing, timebudget, visits, workforce
+from sim.processes import PHASES, cost, families, staffing, timebudget, visits, workforce
+from sim.profiles import Profile, load_profile
 from sim.rng import Streams
-from sim.state import FamilyState, PostState
+from sim.state import Columns, FamilyState, PostState
+from sim.surface import LeverSurface
 
 
 class Policy(Protocol):
-    """A policy lever: acts on the model at the start of ``phase`` every month."""
+    """A policy lever: acts on the model every month at its slot, ``when`` (before/after) ``phase``."""
 
     @property
     def name(self) -> str:
@@ -43,13 +47,17 @@ class Policy(Protocol):
 
     @property
     def phase(self) -> str:
-        """The phase of sim.processes.PHASES it acts before."""
+        """The phase of sim.processes.PHASES it acts next to (not ``record``)."""
+
+    @property
+    def when(self) -> str:
+        """'before' or 'after' the phase."""
 
     def setup(self, model: CaseloadModel) -> None:
         """Called once, after the initial state is built."""
 
     def apply(self, model: CaseloadModel) -> None:
-        """Called every month just before ``phase``."""
+        """Called every month at the lever's slot."""
 
 
 @dataclass(frozen=True)
@@ -61,15 +69,8 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> Month:
-        """Parse 'YYYY-MM'."""
-        try:
-            if not re.fullmatch(r"\d{4}-\d{2}", str(text)):
-                raise ValueError
-            y, m = (int(x) for x in str(text).split("-"))
-            if not (1 <= m <= 12 and 1900 <= y <= 2200):
-                raise ValueError
-        except ValueError:
-            raise params.ParameterError(f"start: expected a month 'YYYY-MM' such as '2021-01', got {text!r}") from None
+        """Parse 'YYYY-MM' (checked by sim.params.check_structural)."""
+        y, m = (int(x) for x in params.check_structural("start", text).split("-"))
         return cls(y, m)
 
     def plus(self, months: int) -> Month:
@@ -85,6 +86,7 @@ class Month:
         return f"{self.year:04d}-{self.month:02d}"
 
 
+#: constructor keywords that are not model parameters (their bounds: sim.params.STRUCTURAL)
 STRUCTURAL = ("profile", "scale", "start", "policies", "check_invariants", "rng")
 
 
@@ -97,12 +99,13 @@ class CaseloadModel(mesa.Model):
 
     Args:
         profile: data profile, ``"paper-2023"`` (the paper's picture, default) or ``"official"``.
-        scale: share of the full population of families and facilitators to simulate (0 < scale <= 2).
+        scale: share of the KPM families to simulate (0.05 <= scale <= 2); each simulated family
+            stands for ``family_weight`` = 1 / scale families. Facilitators are never scaled.
         start: first simulated month, ``"YYYY-MM"`` (default January 2021).
-        policies: policy levers (sim.policies) switched on; none by default.
+        policies: policy levers (sim.policies) switched on, with their settings; none by default.
         check_invariants: check conservation and bounds after every step (tests).
         rng: seed (int) or None for a fresh seed; the seed is kept in ``model.seed``.
-        **overrides: any parameter of sim.params.
+        **overrides: any model parameter of sim.params (not a lever setting).
 
     """
 
@@ -118,24 +121,37 @@ class CaseloadModel(mesa.Model):
     ) -> None:
         if rng is None:
             rng = int(np.random.SeedSequence().generate_state(2, dtype=np.uint64)[0] >> np.uint64(1))  # fresh, then recorded
-        if isinstance(rng, bool) or not isinstance(rng, (int, np.integer)) or rng < 0:
-            raise params.ParameterError(f"rng: expected a non-negative integer seed, got {rng!r}")
-        super().__init__(rng=int(rng))
-        self.seed = int(rng)
+        seed = params.check_structural("seed", rng, "rng")
+        super().__init__(rng=seed)
+        self.seed = seed
         self.streams = Streams(self.seed)
+        settings = [k for k in overrides if k in params.PARAMS and params.PARAMS[k].lever]
+        if settings:
+            raise params.ParameterError(
+                f"'{settings[0]}' is a lever setting, not a model parameter: give it to the lever "
+                "(a scenario's [policies] table, or run_scenario(..., overrides=...))", settings[0])
         self.p: dict[str, Any] = params.validate(overrides)
         self.overrides = dict(overrides)
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale <= 2:
-            raise params.ParameterError(f"scale: expected a number in (0, 2], got {scale!r}")
-        self.scale = float(scale)
+        self.scale = params.check_structural("scale", scale)
+        #: families each simulated family stands for (docs/ODD.md 2.5)
+        self.family_weight = 1.0 / self.scale
         self.start = Month.parse(start)
         self.profile_name = profile
-        self.profile: Profile = load_profile(profile, scale=self.scale)
+        self.profile: Profile = load_profile(profile, scale=self.scale, household_size=self.p["household_size"])
         self.check = bool(check_invariants)
         self.policies: list[Policy] = list(policies or [])
+        # not next to cost or record: a lever's cost must be booked by the cost phase, after it
+        slots = [ph for ph in PHASES if ph not in ("cost", "record")]
         for pol in self.policies:
-            if pol.phase not in PHASES:
-                raise params.ParameterError(f"policy '{pol.name}': unknown phase '{pol.phase}', valid: {PHASES}")
+            if pol.phase not in slots or pol.when not in ("before", "after"):
+                raise params.ParameterError(
+                    f"policy '{pol.name}': acts {pol.when!r} {pol.phase!r}; a lever acts 'before' or 'after' "
+                    f"one of {slots}", pol.name)
+        # levers in slot order, fixed for the run
+        self._slots: dict[tuple[str, str], list[Policy]] = {
+            (when, ph): [pol for pol in self.policies if pol.phase == ph and pol.when == when]
+            for ph in PHASES for when in ("before", "after")
+        }
 
         d = self.profile.districts
         self.n_districts = len(d)
@@ -146,14 +162,8 @@ class CaseloadModel(mesa.Model):
         self.remoteness = d["remoteness"].to_numpy(dtype=np.float64)
         self.district_kpm_share = d["kpm_families"].to_numpy(dtype=np.float64) / max(1, d["kpm_families"].sum())
 
-        # levers that policies may change; defaults are the baseline
-        self.incentive_multiplier = np.ones(self.n_districts)
-        self.admin_factor = 1.0
-        self.training_prob = self.p["training_prob_month"]
-        self.training_gain_mult = 1.0
-        self.training_cost_mult = 1.0
-        self.graduation_push = 1.0
-        self.extra_cost_month = 0.0
+        # what policy levers may change (sim.surface); the baseline until a lever acts
+        self.surface = LeverSurface.baseline(self.n_districts, self.p)
 
         self._derive()
         self._counters()
@@ -162,8 +172,14 @@ class CaseloadModel(mesa.Model):
         self.family_agents: list[Family | None] = []
         self.facilitator_agents: list[Facilitator | None] = []
         self.changed_districts: set[int] = set()
+        # a steady start (sim.warmup, docs/ODD.md 5.4), before any policy is set up, so every
+        # scenario of a replicate starts from the same state: the workforce is warmed up
+        # first (families are then shared over the posts filled at the end of it)
+        self.families = FamilyState(0)
         self._init_posts()
+        warmup.warm_up_workforce(self)
         self._init_families()
+        warmup.warm_up_families(self)
         self._init_poverty()
         self.cost_cum = 0.0
         self.graduations_cum = 0
@@ -173,7 +189,8 @@ class CaseloadModel(mesa.Model):
         self.district_frames: list[dict[str, np.ndarray]] = []
         for pol in self.policies:
             pol.setup(self)
-        self._spin_up_workforce()
+        self._counters()
+        timebudget.step(self)
         self.month = self.start.month
         self.year = self.start.year
         metrics.record(self)
@@ -192,16 +209,19 @@ class CaseloadModel(mesa.Model):
         self.pkh_ratio = p["pkh_transfer_rp_family_year"] / 12.0 / hh / line
         self.sembako_ratio = p["sembako_transfer_rp_family_month"] / hh / line
         self.natural_exit_prob = 1.0 - (1.0 - p["natural_exit_rate_year"]) ** (1.0 / 12.0)
-        self.outcome_evaluation = p["evaluation_scheme"] == "social_outcome"
-        self.supervision_ratio = p["supervision_ratio"]
-        self.pop_growth_month = (1.0 + p["population_growth_year"]) ** (1.0 / 12.0)
+        # the data profile says how its population grows (paper-2023: held constant, as the
+        # paper's population note says; official: BPS-implied); an explicit override wins
+        growth = self.overrides.get("population_growth_year", self.profile.population_growth_year)
+        self.population_growth_year = float(growth)
+        self.p["population_growth_year"] = self.population_growth_year  # the value used, for manifests
+        self.pop_growth_month = (1.0 + self.population_growth_year) ** (1.0 / 12.0)
         self.nonkpm_trend_month = float(np.exp(p["nonkpm_poor_trend_year"] / 12.0))
 
     @property
     def supervision_resource(self) -> float:
         """Support resources R from supervision (JD-R): full at the good ratio, less when stretched."""
         p = self.p
-        return float(p["supervision_resource_max"] * min(1.0, p["supervision_good_ratio"] / self.supervision_ratio))
+        return float(p["supervision_resource_max"] * min(1.0, p["supervision_good_ratio"] / self.surface.supervision_ratio))
 
     def _counters(self) -> None:
         self.hires_month = 0
@@ -211,11 +231,13 @@ class CaseloadModel(mesa.Model):
         self.exits_month = 0
         self.entries_month = 0
         self.cost_month = 0.0
+        self.cost_lines = cost.zero_lines()
         self.graduated_districts = np.empty(0, dtype=np.int64)
+        self.surface.new_month()
 
     def incentive_for(self, districts: np.ndarray) -> np.ndarray:
         """Monthly pay of a post in each of ``districts`` (base incentive x regional multiplier)."""
-        return self.p["incentive_rp_month"] * self.incentive_multiplier[np.asarray(districts, dtype=np.int64)]
+        return self.p["incentive_rp_month"] * self.surface.incentive_multiplier[np.asarray(districts, dtype=np.int64)]
 
     def _init_posts(self) -> None:
         p = self.p
@@ -237,6 +259,7 @@ class CaseloadModel(mesa.Model):
         ps.contract_month[rows] = rng.integers(1, 13, n)
         ps.filled[rows] = True
         ps.incentive_rp[rows] = self.incentive_for(ps.district[rows])
+        workforce.draw_traits(self, rows, rng)
         self.facilitator_agents = [None] * ps.capacity
         self.create_facilitators(rows)
 
@@ -273,7 +296,8 @@ class CaseloadModel(mesa.Model):
         fam.compliant[rows] = rng.random(n) < p["compliance_base"]
         fam.months_since_visit[rows] = rng.integers(0, 7, n) if initial else 3
         fam.rapport[rows] = rng.uniform(0.3, 0.8, n) if initial else 0.0
-        fam.shock[rows] = 0.0
+        # shocks from their stationary law, not 0 (sim.warmup)
+        fam.shock[rows] = warmup.stationary_shock(p, rng, n)
         fam.visits[rows] = 0
         fam.entered_step[rows] = self.steps
         z = rng.standard_normal(n)
@@ -281,16 +305,18 @@ class CaseloadModel(mesa.Model):
         if initial:
             # location so that the initial share of poor KPM matches the profile (see ODD 5)
             t = families.transfers(self, rows)
-            c = np.log(np.clip(1.0 - t, 1e-6, None)) - sd * z
+            c = np.log(np.clip(1.0 - t, 1e-6, None)) - sd * z - fam.shock[rows]
             self.initial_kpm_poor_share = self._initial_poor_share()
             self.welfare_location = float(np.quantile(c, 1.0 - self.initial_kpm_poor_share))
         fam.log_perm[rows] = self.welfare_location + sd * z
-        fam.welfare[rows] = np.exp(fam.log_perm[rows]) + families.transfers(self, rows)
+        t = families.transfers(self, rows)
+        fam.welfare[rows] = np.exp(fam.log_perm[rows] + fam.shock[rows]) + t
         fam.poor[rows] = fam.welfare[rows] < 1.0
-        # families already above the graduation line have been so for a random part of the
-        # qualifying period (otherwise they would all graduate in the same month)
-        above = fam.welfare[rows] >= p["graduation_threshold"]
-        fam.months_above[rows] = np.where(above, rng.integers(0, p["graduation_months"], n), 0)
+        # months above the graduation line from a shock history drawn backwards (sim.warmup;
+        # for the initial families the warm-up draws them, after it has set their consumption)
+        if not initial:
+            fam.months_above[rows] = warmup.months_above_from_history(
+                p, fam.log_perm[rows].astype(np.float64), fam.shock[rows], t.astype(np.float64), rng)
 
     def _initial_poor_share(self) -> float:
         pr = self.profile
@@ -309,23 +335,9 @@ class CaseloadModel(mesa.Model):
         fam = self.families
         return np.bincount(fam.district[fam.poor], minlength=self.n_districts) * self.p["household_size"]
 
-    def _spin_up_workforce(self) -> None:
-        """Start burnout and motivation at their steady state under the initial load (24 months)."""
-        timebudget.step(self)
-        ps = self.posts
-        pay_ratio = ps.incentive_rp / self.p["reference_pay_rp_month"]
-        ps.motivation[:] = np.where(ps.filled, workforce.motivation_target(self, pay_ratio), 0.0)
-        b = np.zeros(ps.capacity)
-        for _ in range(24):
-            b = workforce.burnout_next(self, b)
-        ps.burnout[:] = np.where(ps.filled, b, 0.0)
-        timebudget.step(self)
-
     # ------------------------------------------------------------------ agents
     def create_facilitators(self, posts_idx: Iterable[int]) -> None:
         """Create Facilitator agents for newly filled posts."""
-        if len(self.facilitator_agents) < self.posts.capacity:
-            self.facilitator_agents.extend([None] * (self.posts.capacity - len(self.facilitator_agents)))
         for post in np.asarray(posts_idx, dtype=np.int64).tolist():
             self.facilitator_agents[post] = Facilitator(self, post)
 
@@ -356,22 +368,26 @@ class CaseloadModel(mesa.Model):
         self.changed_districts.update(int(x) for x in np.unique(ps.district[posts_idx]))
         staffing.rebalance(self)
 
-    def open_posts(self, districts: np.ndarray, fill_now: bool = False) -> np.ndarray:
-        """Open new funded posts in ``districts`` (one per entry); return their indices."""
+    def open_posts(self, districts: np.ndarray, fill_now: bool = False, lag_months: int | None = None) -> np.ndarray:
+        """Open new funded posts in ``districts`` (one per entry); return their indices.
+
+        A post is filled now (``fill_now``), or by the staffing phase ``lag_months`` months
+        on (default: the recruitment lag, at least 1; 0 = in this month's staffing phase).
+        """
         ps = self.posts
         n = len(districts)
         if n == 0:
             return np.empty(0, dtype=np.int64)
-        free = np.flatnonzero(~ps.open)
-        if free.size < n:
-            ps.grow(ps.capacity + n)
-            self.facilitator_agents.extend([None] * (ps.capacity - len(self.facilitator_agents)))
-            free = np.flatnonzero(~ps.open)
-        idx = free[:n]
+        idx = _free_rows(ps, "open", self.facilitator_agents, n)
         ps.open[idx] = True
         ps.filled[idx] = False
         ps.district[idx] = districts
-        lag = 0 if fill_now else max(self.p["recruitment_lag_months"], 1)
+        if fill_now:
+            lag = 0
+        elif lag_months is not None:
+            lag = int(lag_months)
+        else:
+            lag = max(self.p["recruitment_lag_months"], 1)
         ps.refill_step[idx] = self.steps + lag
         if fill_now:
             staffing.hire(self, idx, self.p["new_hire_skill"])
@@ -399,12 +415,7 @@ class CaseloadModel(mesa.Model):
         if n <= 0:
             return
         fam = self.families
-        free = np.flatnonzero(~fam.active)
-        if free.size < n:
-            fam.grow(fam.capacity + n)
-            self.family_agents.extend([None] * (fam.capacity - len(self.family_agents)))
-            free = np.flatnonzero(~fam.active)
-        rows = free[:n]
+        rows = _free_rows(fam, "active", self.family_agents, n)
         rng = self.streams["entries"]
         dist = rng.choice(self.n_districts, size=n, p=self.district_kpm_share)
         fam.active[rows] = True
@@ -431,10 +442,11 @@ class CaseloadModel(mesa.Model):
             fam.fac[mine] = order[np.arange(mine.size) % order.size]
 
     def refresh_caseload(self) -> None:
-        """Recount every post's caseload from the families' assignments."""
+        """Recount every post's caseload (regency scale) from the families' assignments."""
         fam = self.families
         assigned = fam.active & (fam.fac >= 0)
-        self.posts.caseload[:] = np.bincount(fam.fac[assigned], minlength=self.posts.capacity)[: self.posts.capacity]
+        n = np.bincount(fam.fac[assigned], minlength=self.posts.capacity)[: self.posts.capacity]
+        self.posts.caseload[:] = n * self.family_weight
 
     # ------------------------------------------------------------------ time
     @property
@@ -461,15 +473,16 @@ class CaseloadModel(mesa.Model):
         return self.start.plus(k).as_date()
 
     def step(self) -> None:
-        """One month: staffing, time budget, visits, families, workforce, record (sim.processes)."""
+        """One month: staffing, time budget, visits, families, workforce, cost, record (sim.processes)."""
         m = self.current_month
         self.year, self.month = m.year, m.month
         self._counters()
         for phase in PHASES:
-            for pol in self.policies:
-                if pol.phase == phase:
-                    pol.apply(self)
+            for pol in self._slots["before", phase]:
+                pol.apply(self)
             _PHASE_FN[phase](self)
+            for pol in self._slots["after", phase]:
+                pol.apply(self)
         self.datacollector.collect(self)
         if self.check:
             self.check_invariants()
@@ -488,13 +501,31 @@ class CaseloadModel(mesa.Model):
         return df
 
     def parameters(self) -> dict[str, Any]:
-        """Every parameter value of this run."""
+        """Every model parameter value of this run (levers never change them)."""
         return dict(self.p)
+
+    def lever_settings(self) -> dict[str, dict[str, Any]]:
+        """The settings of every lever switched on in this run, defaults filled in."""
+        return {pol.name: dict(getattr(pol, "values", {})) for pol in self.policies}
 
     # ------------------------------------------------------------------ checks
     def check_invariants(self) -> None:
         """Raise InvariantError when conservation or bounds fail (run each step in tests)."""
         invariants.check(self)
+
+
+def _free_rows(cols: Columns, in_use: str, handles: list[Any], n: int) -> np.ndarray:
+    """``n`` rows of ``cols`` whose column ``in_use`` (``active``, ``open``) is False.
+
+    Grows the columns and the handle list (one Mesa agent or None per row) together when
+    there are too few, so the two always have one entry per row.
+    """
+    free = np.flatnonzero(~getattr(cols, in_use))
+    if free.size < n:
+        cols.grow(cols.capacity + n)
+        handles.extend([None] * (cols.capacity - len(handles)))
+        free = np.flatnonzero(~getattr(cols, in_use))
+    return free[:n]
 
 
 _PHASE_FN = {
@@ -503,6 +534,7 @@ _PHASE_FN = {
     "visits": visits.step,
     "families": families.step,
     "workforce": workforce.step,
+    "cost": cost.step,
     "record": metrics.record,
 }
 
@@ -511,7 +543,8 @@ def _signature() -> inspect.Signature:
     """The constructor's signature with every parameter of sim.params as a keyword."""
     base = inspect.signature(CaseloadModel.__init__)
     fixed = [v for k, v in base.parameters.items() if k != "overrides"]
-    extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=s.default) for n, s in params.PARAMS.items()]
+    extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=params.PARAMS[n].default)
+             for n in params.MODEL_PARAMS]
     head = [v.replace(kind=inspect.Parameter.POSITIONAL_OR_KEYWORD) for v in fixed]
     return base.replace(parameters=head + extra)
 

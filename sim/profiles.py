@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 import sim.districts as _districts
-from sim.districts import PROFILE_NAMES, SCALE_MAX, DataError, _where, load_districts
+from sim import params
+from sim.districts import PROFILE_NAMES, DataError, _where, load_districts
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,6 +35,7 @@ class Profile:
     pkh_share: float
     sembako_share: float
     population_start: int
+    population_growth_year: float
     start_year: int
     poverty_rate_start_pct: float
     poor_people_start: int
@@ -54,6 +56,7 @@ _TOML_KINDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "share": ("a number in [0, 1]", lambda x: _is_num(x) and 0 <= x <= 1),
     "pct": ("a percentage in (0, 100)", lambda x: _is_num(x) and 0 < x < 100),
     "money": ("a number > 0", lambda x: _is_num(x) and x > 0),
+    "rate": ("a yearly rate in [-0.2, 0.2]", lambda x: _is_num(x) and -0.2 <= x <= 0.2),
 }
 
 
@@ -155,12 +158,26 @@ def _spread(t: _Toml, districts: pd.DataFrame, src: dict[str, str]) -> tuple[np.
     if not isinstance(fixed, list):
         raise t.fail("families.fixed", "an array of tables [[families.fixed]]", fixed)
     fixed_kpm: dict[str, int] = {}
+    pop_share = districts["population_share"].to_numpy(dtype=float)
+    codes = list(districts["code"])
     for k, entry in enumerate(fixed):
         prefix = f"families.fixed[{k}]."
-        code = t.plain("code", "str", entry, prefix)
-        if code not in set(districts["code"]) or code in fixed_kpm:
-            raise t.fail(prefix + "code", "a code of kecamatan_codes.csv, listed once", code)
-        fixed_kpm[code], src[f"kpm {code}"] = t.figure("kpm", "count", entry, prefix)
+        # one kecamatan (code = "...") or several that hold the figure together (codes = [...]),
+        # split among them by population share
+        if isinstance(entry, dict) and "codes" in entry:
+            group = entry["codes"]
+            if not isinstance(group, list) or not group or not all(isinstance(c, str) for c in group):
+                raise t.fail(prefix + "codes", "a non-empty list of kecamatan codes", group)
+        else:
+            group = [t.plain("code", "str", entry, prefix)]
+        for code in group:
+            if code not in codes or code in fixed_kpm:
+                raise t.fail(prefix + ("codes" if len(group) > 1 else "code"), "codes of kecamatan_codes.csv, each listed once", code)
+        total, src[f"kpm {'+'.join(group)}"] = t.figure("kpm", "count", entry, prefix)
+        idx = [codes.index(c) for c in group]
+        split = _largest_remainder(pop_share[idx], total)
+        for code, n in zip(group, split, strict=True):
+            fixed_kpm[code] = int(n)
     is_fixed = districts["code"].isin(list(fixed_kpm)).to_numpy()
     rest = n_families - sum(fixed_kpm.values())
     if rest < 0:
@@ -181,17 +198,48 @@ def _spread(t: _Toml, districts: pd.DataFrame, src: dict[str, str]) -> tuple[np.
     return kpm, fac, rule
 
 
-def load_profile(name: str, scale: float = 1.0, data_dir: Path | None = None) -> Profile:
-    """A data profile: the districts with KPM and facilitators spread by its rule, scaled.
+#: Plausibility bound: KPM persons may be at most this share of a kecamatan's population.
+#: PKH and BPNT/Sembako families are chosen from the Unified Database (Basis Data Terpadu,
+#: BDT 2015, TNP2K), which lists the 40% of the population with the lowest welfare; a
+#: kecamatan whose KPM persons exceed 40% of its people would need more recipients than the
+#: database that selects them holds there. A profile may raise the bound only through a
+#: sourced [plausibility] max_kpm_person_share figure (a deliberate sensitivity case).
+MAX_KPM_PERSON_SHARE = 0.40
+MAX_KPM_PERSON_SHARE_SOURCE = ("TNP2K, Basis Data Terpadu 2015: the database from which PKH and BPNT/Sembako "
+                               "recipients are chosen covers the 40% of the population with the lowest welfare")
 
-    Scaling rounds per district by largest remainder so that totals = round(scale x total);
-    every district with families keeps >= 1 family and >= 1 facilitator. People counts
-    (population, poor people) and quota_by_year are never scaled.
+
+def _check_plausible(t: _Toml, df: pd.DataFrame, population: int, household_size: float,
+                     src: dict[str, str]) -> None:
+    """DataError naming the file and kecamatan when KPM persons exceed the plausible share."""
+    bound, bound_src = MAX_KPM_PERSON_SHARE, MAX_KPM_PERSON_SHARE_SOURCE
+    if "plausibility" in t.doc:
+        bound, bound_src = t.figure("plausibility.max_kpm_person_share", "share")
+    src["plausibility"] = f"KPM persons <= {bound:g} x kecamatan population ({bound_src})"
+    people = population * df["population_share"].to_numpy(dtype=float)
+    share = df["kpm_families"].to_numpy(dtype=float) * household_size / np.maximum(people, 1.0)
+    for i in np.flatnonzero(share > bound + 1e-12).tolist():
+        raise DataError(
+            f"{t.where}: kecamatan {df['code'].iat[i]} {df['name'].iat[i]}: {int(df['kpm_families'].iat[i]):,} KPM "
+            f"x {household_size:g} persons = {share[i]:.0%} of its {people[i]:,.0f} people; expected at most "
+            f"{bound:.0%} ({bound_src})")
+
+
+def load_profile(name: str, scale: float = 1.0, data_dir: Path | None = None,
+                 household_size: float = 4.0) -> Profile:
+    """A data profile: the districts with KPM and facilitators spread by its rule, families scaled.
+
+    ``scale`` is the share of families simulated: each simulated family stands for
+    1 / scale families (CaseloadModel.family_weight). Families are rounded per district by
+    largest remainder so that the total = round(scale x total), every district with families
+    keeping >= 1. Facilitators are never scaled (a few hundred cost nothing to simulate, and
+    scaling them would leave small kecamatan with one facilitator or none, which distorts
+    caseloads, vacancies and burnout: see docs/ODD.md 2.5). People counts and quota_by_year
+    are not scaled either. The profile is checked for plausibility (``_check_plausible``).
     """
     d = data_dir or _districts.DATA_DIR  # looked up at call time (tests swap it)
     t = _profile_toml(name, d)
-    if not _is_num(scale) or not 0 < scale <= SCALE_MAX:
-        raise ValueError(f"scale must be in (0, {SCALE_MAX:g}], got {scale!r}")
+    scale = params.check_structural("scale", scale, f"profile '{name}'")
     src: dict[str, str] = {}
     v: dict[str, Any] = {}
     for field, key, kind in (
@@ -199,6 +247,7 @@ def load_profile(name: str, scale: float = 1.0, data_dir: Path | None = None) ->
         ("population_start", "start.population", "count"),
         ("poverty_rate_start_pct", "start.poverty_rate_pct", "pct"),
         ("poor_people_start", "start.poor_people", "count"),
+        ("population_growth_year", "start.population_growth_year", "rate"),
         ("pkh_share", "families.pkh_share", "share"),
         ("sembako_share", "families.sembako_share", "share"),
         ("untrained_share_2023", "facilitators.untrained_share_2023", "share"),
@@ -208,23 +257,25 @@ def load_profile(name: str, scale: float = 1.0, data_dir: Path | None = None) ->
     quota, src["quota_by_year"] = _quota(t, v["start_year"])
     districts = load_districts(d)
     kpm, fac, rule = _spread(t, districts, src)
+    full = districts.copy()
+    full["kpm_families"] = kpm
+    _check_plausible(t, full, v["population_start"], household_size, src)
 
-    n_kpm, n_fac = round(scale * int(kpm.sum())), round(scale * int(fac.sum()))
-    # below about scale 0.064 the rounded totals cannot give every district with families a
-    # facilitator; each keeps one, so the totals are then a little above scale x total
-    need = int((kpm > 0).sum())
-    n_kpm, n_fac = max(n_kpm, need), max(n_fac, need)
-    kpm, fac = _largest_remainder(kpm, n_kpm, minimum=1), _largest_remainder(fac, n_fac, minimum=1)
+    n_kpm = round(scale * int(kpm.sum()))
+    # at a very small scale every district with families still keeps one simulated family
+    n_kpm = max(n_kpm, int((kpm > 0).sum()))
+    kpm = _largest_remainder(kpm, n_kpm, minimum=1)
+    n_fac = int(fac.sum())
     df = districts.copy()
     df["kpm_families"] = kpm
     df["kpm_pkh"] = _largest_remainder(kpm, round(v["pkh_share"] * n_kpm))
     df["facilitators"] = fac
-    df["kpm_per_facilitator"] = kpm / np.maximum(fac, 1)
+    df["kpm_per_facilitator"] = kpm / np.maximum(fac, 1) / scale
     df["spread_rule"] = rule
     if scale != 1:
-        src["families_total"] += f"; x scale {scale:g}, rounded"
-        src["facilitators_total"] += f"; x scale {scale:g}, rounded"
-    src["scale"] = "run setting: agent counts = round(scale x profile totals); people counts are not scaled"
+        src["families_total"] += f"; x scale {scale:g}, rounded (each simulated family stands for {1 / scale:g})"
+    src["scale"] = ("run setting: simulated families = round(scale x profile total), each standing for 1 / scale "
+                    "families; facilitators and people counts are not scaled")
     return Profile(
         name=name,
         title=t.plain("title", "str"),
@@ -236,6 +287,7 @@ def load_profile(name: str, scale: float = 1.0, data_dir: Path | None = None) ->
         pkh_share=float(v["pkh_share"]),
         sembako_share=float(v["sembako_share"]),
         population_start=v["population_start"],
+        population_growth_year=float(v["population_growth_year"]),
         start_year=v["start_year"],
         poverty_rate_start_pct=float(v["poverty_rate_start_pct"]),
         poor_people_start=v["poor_people_start"],

@@ -12,60 +12,19 @@ the columns grow (doubling) if a policy hires or enrols beyond the capacity.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, ClassVar, get_args, get_origin, get_type_hints
 
 import numpy as np
 
-FAMILY_COLUMNS: dict[str, Any] = {
-    "active": np.bool_,
-    "district": np.intp,          # intp: used as an index and in bincount without a cast
-    "fac": np.intp,               # post index of the assigned facilitator, -1 if none
-    "pkh": np.bool_,
-    "sembako": np.bool_,
-    "log_perm": np.float32,       # permanent log consumption / poverty line (market part)
-    "shock": np.float32,          # transitory log consumption, AR(1)
-    "welfare": np.float32,        # consumption incl. transfers / poverty line
-    "poor": np.bool_,
-    "k_edu": np.float32,          # behaviour scores in [0, 1]
-    "k_health": np.float32,
-    "k_fin": np.float32,
-    "compliant": np.bool_,        # met PKH conditions at the last quarterly verification
-    "months_since_visit": np.int32,
-    "visits": np.int8,            # home visits received this month
-    "months_above": np.int16,     # consecutive months above the graduation threshold
-    "rapport": np.float32,        # relationship with the current facilitator, reset on reassignment
-    "entered_step": np.int32,
-}
-
-POST_COLUMNS: dict[str, Any] = {
-    "open": np.bool_,             # the post exists (funded)
-    "filled": np.bool_,           # a facilitator holds it
-    "district": np.intp,
-    "refill_step": np.int32,      # step at which a vacant post is filled, -1 if filled or not open
-    "burnout": np.float64,        # state of the facilitator holding the post
-    "s_tech": np.float64,
-    "s_psy": np.float64,
-    "motivation": np.float64,
-    "tenure_months": np.int32,
-    "months_since_training": np.int32,
-    "trained_since_start": np.bool_,
-    "local": np.bool_,
-    "contract_month": np.int8,    # calendar month (1-12) of the yearly contract review
-    "incentive_rp": np.float64,   # monthly pay of this post (regional differentials change it)
-    # per-month scratch, written by the time budget and visits phases
-    "caseload": np.int32,
-    "hours_avail": np.float64,
-    "hours_admin": np.float64,
-    "hours_groups": np.float64,
-    "hours_visits": np.float64,
-    "load_ratio": np.float64,
-    "visits_done": np.float64,
-    "min_per_visit": np.float64,      # minutes actually spent per visit (less when rushing)
-    "min_per_visit_std": np.float64,  # standard minutes per visit: visit_h + travel
-    "group_coverage": np.float64,     # share of the P2K2 sessions needed that were held
-    "quality": np.float64,            # quality of this facilitator's contacts this month, 0-1
-}
-
+# Column types: the annotation of a state class is the one declaration of a column.
+# ``Annotated[np.ndarray, dtype]``: type checkers see an ndarray, Columns reads the dtype.
+Bool = Annotated[np.ndarray, np.bool_]
+Idx = Annotated[np.ndarray, np.intp]        # used as an index and in bincount without a cast
+I8 = Annotated[np.ndarray, np.int8]
+I16 = Annotated[np.ndarray, np.int16]
+I32 = Annotated[np.ndarray, np.int32]
+F32 = Annotated[np.ndarray, np.float32]
+F64 = Annotated[np.ndarray, np.float64]
 
 #: value of an unused row where zero would mean something (post 0, step 0)
 EMPTY: dict[str, int] = {"fac": -1, "refill_step": -1}
@@ -74,13 +33,20 @@ EMPTY: dict[str, int] = {"fac": -1, "refill_step": -1}
 class Columns:
     """A set of equally long numpy columns with a capacity that can grow.
 
+    A subclass declares its columns as annotations ``name: Bool`` (etc.), nothing else.
     Unused rows hold zeros, except the columns of EMPTY (a family's post is -1 = none).
     """
 
-    def __init__(self, spec: dict[str, Any], capacity: int) -> None:
-        self._spec = spec
+    SPEC: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        hints = get_type_hints(cls, include_extras=True)
+        cls.SPEC = {name: get_args(t)[1] for name, t in hints.items() if get_origin(t) is Annotated}
+
+    def __init__(self, capacity: int) -> None:
         self.capacity = int(capacity)
-        for name, dtype in spec.items():
+        for name, dtype in self.SPEC.items():
             setattr(self, name, np.full(self.capacity, EMPTY.get(name, 0), dtype=dtype))
 
     def grow(self, min_capacity: int) -> None:
@@ -88,7 +54,7 @@ class Columns:
         if min_capacity <= self.capacity:
             return
         new_cap = max(min_capacity, 2 * self.capacity)
-        for name, dtype in self._spec.items():
+        for name, dtype in self.SPEC.items():
             old = getattr(self, name)
             new = np.full(new_cap, EMPTY.get(name, 0), dtype=dtype)
             new[: self.capacity] = old
@@ -97,63 +63,61 @@ class Columns:
 
     def columns(self) -> list[str]:
         """Column names."""
-        return list(self._spec)
+        return list(self.SPEC)
 
 
 class FamilyState(Columns):
-    """Columns of the KPM families (see FAMILY_COLUMNS)."""
+    """Columns of the KPM families."""
 
-    active: np.ndarray
-    district: np.ndarray
-    fac: np.ndarray
-    pkh: np.ndarray
-    sembako: np.ndarray
-    log_perm: np.ndarray
-    shock: np.ndarray
-    welfare: np.ndarray
-    poor: np.ndarray
-    k_edu: np.ndarray
-    k_health: np.ndarray
-    k_fin: np.ndarray
-    compliant: np.ndarray
-    months_since_visit: np.ndarray
-    visits: np.ndarray
-    months_above: np.ndarray
-    rapport: np.ndarray
-    entered_step: np.ndarray
-
-    def __init__(self, capacity: int) -> None:
-        super().__init__(FAMILY_COLUMNS, capacity)
+    active: Bool
+    district: Idx
+    fac: Idx                      # post index of the assigned facilitator, -1 if none
+    pkh: Bool
+    sembako: Bool
+    log_perm: F32                 # permanent log consumption / poverty line (market part)
+    shock: F32                    # transitory log consumption, AR(1)
+    welfare: F32                  # consumption incl. transfers / poverty line
+    poor: Bool
+    k_edu: F32                    # behaviour scores in [0, 1]
+    k_health: F32
+    k_fin: F32
+    compliant: Bool               # met PKH conditions at the last quarterly verification
+    months_since_visit: I32
+    visits: I8                    # home visits received this month
+    months_above: I16             # consecutive months above the graduation threshold
+    rapport: F32                  # relationship with the current facilitator, reset on reassignment
+    entered_step: I32
 
 
 class PostState(Columns):
-    """Columns of facilitator posts and the facilitators who hold them (see POST_COLUMNS)."""
+    """Columns of facilitator posts and the facilitators who hold them."""
 
-    open: np.ndarray
-    filled: np.ndarray
-    district: np.ndarray
-    refill_step: np.ndarray
-    burnout: np.ndarray
-    s_tech: np.ndarray
-    s_psy: np.ndarray
-    motivation: np.ndarray
-    tenure_months: np.ndarray
-    months_since_training: np.ndarray
-    trained_since_start: np.ndarray
-    local: np.ndarray
-    contract_month: np.ndarray
-    incentive_rp: np.ndarray
-    caseload: np.ndarray
-    hours_avail: np.ndarray
-    hours_admin: np.ndarray
-    hours_groups: np.ndarray
-    hours_visits: np.ndarray
-    load_ratio: np.ndarray
-    visits_done: np.ndarray
-    min_per_visit: np.ndarray
-    min_per_visit_std: np.ndarray
-    group_coverage: np.ndarray
-    quality: np.ndarray
-
-    def __init__(self, capacity: int) -> None:
-        super().__init__(POST_COLUMNS, capacity)
+    open: Bool                    # the post exists (funded)
+    filled: Bool                  # a facilitator holds it
+    district: Idx
+    refill_step: I32              # step at which a vacant post is filled, -1 if filled or not open
+    burnout: F64                  # state of the facilitator holding the post
+    s_tech: F64
+    s_psy: F64
+    motivation: F64
+    tenure_months: I32
+    months_since_training: I32
+    trained_since_start: Bool
+    local: Bool
+    contract_month: I8            # calendar month (1-12) of the yearly contract review
+    incentive_rp: F64             # monthly pay of this post (regional differentials change it)
+    susceptibility: F64           # the holder's burnout susceptibility (multiplier, mean 1)
+    overload_threshold: F64       # the holder's load ratio where overload starts
+    recovery_mult: F64            # the holder's recovery time multiplier (mean 1)
+    # per-month scratch, written by the time budget and visits phases
+    caseload: F64                 # families carried, at regency scale (simulated x family_weight)
+    hours_avail: F64
+    hours_admin: F64
+    hours_groups: F64
+    hours_visits: F64
+    load_ratio: F64
+    visits_done: F64
+    min_per_visit: F64            # minutes actually spent per visit (less when rushing)
+    min_per_visit_std: F64        # standard minutes per visit: visit_h + travel
+    group_coverage: F64           # share of the P2K2 sessions needed that were held
+    quality: F64                  # quality of this facilitator's contacts this month, 0-1

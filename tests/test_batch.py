@@ -312,13 +312,25 @@ def test_repeated_sigkill_at_random_moments(scen_dir: Path, tmp_path: Path) -> N
 
     rnd = _random.Random(3)
     out, ref = tmp_path / "killed", tmp_path / "ref"
+    total = 20
     args = batch_args(scen_dir, out, reps=10, months=12)
-    for _ in range(5):
+
+    def done() -> int:
+        return len(list((out / "runs").glob("*.regency.parquet"))) if (out / "runs").is_dir() else 0
+
+    # one kill that certainly lands mid-batch (at least one run written, the batch not finished) ...
+    mid = [_kill_when(_start(args), out, 2, total)]
+    # ... then kills at random moments, some of which may land before a run or after the end
+    for _ in range(4):
         proc = _start(args)
         time.sleep(rnd.uniform(0.5, 4.0))
+        before = done()
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=60)
+        if proc.returncode == -signal.SIGKILL and 0 < before < total:
+            mid.append(before)  # killed while unfinished, with runs already written
+    assert mid[0] >= 2 and all(0 < n < total for n in mid), mid
     r = caseload(*args)
     assert r.returncode == 0, r.stderr
     assert caseload(*batch_args(scen_dir, ref, reps=10, months=12)).returncode == 0

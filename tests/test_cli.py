@@ -73,6 +73,26 @@ def test_params_command_lists_every_parameter(capsys: pytest.CaptureFixture[str]
     assert "incentive_rp_month = " in out and "visit_h = " not in out
 
 
+def test_params_lists_lever_settings_with_unit_bounds_and_source_under_their_lever(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["params", "--group", "caseload_cap"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("[lever caseload_cap]") and "incentive_rp_month" not in out
+    line = next(ln for ln in out.splitlines() if "caseload_cap.cap = " in ln)
+    assert "[50, 400] families/facilitator" in line and "[S]" in line
+    assert "Levianto & Warsidi 2025" in out  # the source, on the next line
+    assert cli.main(["params", "--group", "training_platform"]) == 0
+    assert "a list of: technical, psychosocial" in capsys.readouterr().out
+
+
+def test_params_unknown_group_exits_2_naming_the_valid_groups(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["params", "--group", "foo"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --group: unknown group 'foo'") and err.count("\n") == 1
+    for group in params.GROUPS:
+        assert group in err
+
+
 def test_no_command_is_a_usage_error() -> None:
     out = caseload()
     assert out.returncode == 2
@@ -123,11 +143,13 @@ def test_manifest_records_the_run(small_run: tuple[subprocess.CompletedProcess[s
     m: dict[str, Any] = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
     assert m["seed"] == SEED and m["months"] == MONTHS and m["scale"] == SCALE
     assert m["profile"] == "paper-2023" and m["start"] == "2021-01"
-    assert m["parameters"] == params.defaults()  # the baseline overrides nothing
+    # the baseline overrides nothing; population growth is the data profile's (paper-2023: 0)
+    assert m["parameters"] == {**params.defaults(), "population_growth_year": 0.0}
     assert m["scenario"]["name"] == "baseline"
     assert m["versions"]["mesa"] == metadata.version("mesa")
     assert m["versions"]["numpy"] == metadata.version("numpy")
-    assert set(m["parameter_sources"]) == set(params.PARAMS)
+    assert set(m["parameter_sources"]) == set(params.MODEL_PARAMS)  # no lever on: no lever setting
+    assert m["policies"] == {}
 
 
 def test_manifest_hashes_match_the_files(small_run: tuple[subprocess.CompletedProcess[str], Path]) -> None:
@@ -166,9 +188,10 @@ def test_bad_scenario_file_exits_2_without_traceback(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--months", "0"], "--months: expected 1..600"),
-    (["--seed", "-3"], "--seed: expected a non-negative integer"),
-    (["--scale", "5"], "scale: expected a number in [0.01, 2]"),
+    (["--months", "0"], "--months = 0 is out of range: valid range is [1, 600]"),
+    (["--seed", "-3"], "--seed = -3 is out of range: valid range is [0, 9223372036854775807]"),
+    (["--scale", "5"], "--scale = 5.0 is out of range: valid range is [0.05, 2.0]"),
+    (["--scale", "0.01"], "--scale = 0.01 is out of range: valid range is [0.05, 2.0]"),
 ])
 def test_bad_options_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str) -> None:
     rc = cli.main(["run", "baseline", *args, "--out", str(tmp_path / "out")])

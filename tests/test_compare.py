@@ -55,20 +55,38 @@ def test_end_values_states_flows_and_counts() -> None:
                         "visits_per_family": np.where(steps > 12, 0.5, 0.1), "graduations_cum": steps * 10,
                         **{c: steps * 1.0 for c in ("poverty_rate_pct", "caseload_mean", "caseload_p95",
                                                     "share_fac_over_cap", "burnout_mean", "share_burned_out",
-                                                    "share_unvisited_3m", "cost_rp_cum", "cost_per_graduation_rp")}})
+                                                    "share_unvisited_3m", "cost_rp_cum", "cost_per_graduation_rp",
+                                                    "cost_rp_month")},
+                        "families": 100})
+    reg["poor_people"] = 1000.0
     v = compare.end_values(reg, scale=0.5)
     assert v["poverty_rate_pct"] == 24.0  # state: last month
-    assert v["attrition"] == pytest.approx(24 / 100)  # 2 quits/month x 12 / 100 facilitators
+    assert v["attrition_pct_year"] == pytest.approx(24.0)  # %/year: 2 quits/month x 12 / 100 facilitators
     assert v["visits_per_family"] == pytest.approx(0.5)  # mean of the last 12 months
     assert v["graduations_cum"] == 480.0  # regency scale
-    assert set(v) == {i.name for i in compare.INDICATORS}
+    # optional indicators need their columns; the run length is kept for the headline
+    assert set(v) == {i.name for i in compare.INDICATORS if not i.optional} | {"cost_year", "visits_cum", "months"}
+    assert v["months"] == 24 and v["cost_year"] == pytest.approx(12 * np.arange(13, 25).mean())
+    reg["vacancies"] = np.where(steps > 0, 3, 99)
+    reg["posts"] = 10
+    v = compare.end_values(reg, scale=0.5)
+    assert v["vacancy_months"] == pytest.approx(24 * 3 / 0.5)  # summed over months 1-24, regency scale
+    assert v["posts"] == 20 and v["posts_start"] == 20
+    assert v["visits_cum"] == pytest.approx((12 * 0.1 + 12 * 0.5) * 100 / 0.5)  # visits/family x families, regency
+    # a table the model writes now holds every count at regency scale already: no division
+    reg["families_simulated"] = 50
+    v = compare.end_values(reg, scale=0.5)
+    assert v["graduations_cum"] == 240.0 and v["vacancy_months"] == 24 * 3 and v["posts"] == 10
 
 
 def test_identical_scenario_has_exactly_zero_paired_difference(bdir: Path) -> None:
     c = compare.load(bdir)
     assert c.baseline == "baseline" and c.scenarios == ["baseline", "twin", "pricier", "baseline-official"]
     twin = c.table[c.table["scenario"] == "twin"]
-    assert len(twin) == len(compare.INDICATORS)
+    assert len(twin) == len(c.indicators)
+    new = {"share_unvisited_6m", "burnout_family_mean", "p2k2_coverage", "posts", "vacancy_months", "cost_apbn_year",
+           "share_unvisited_3m_kec_worst10", "visits_cum"}
+    assert new <= {i.name for i in c.indicators}  # the model records the columns of the new indicators
     assert (twin["diff_n"] == REPS).all()
     assert (twin["diff_mean"] == 0.0).all() and (twin["diff_ci_low"] == 0.0).all() and (twin["diff_ci_high"] == 0.0).all()
     base = c.table[c.table["scenario"] == "baseline"].set_index("indicator")
@@ -87,7 +105,9 @@ def test_compare_cli_prints_and_writes_csv(bdir: Path, tmp_path: Path, capsys: p
     out = capsys.readouterr().out
     assert "t-interval" in out and "(baseline)" in out and "Poverty rate" in out
     df = pd.read_csv(tmp_path / "c.csv")
-    assert set(df["indicator"]) == {i.name for i in compare.INDICATORS}
+    assert set(df["indicator"]) == {i.name for i in compare.load(bdir).indicators}
+    assert (tmp_path / "c_icer.csv").exists() and (tmp_path / "c_budget.csv").exists()
+    assert out.index("HEADLINE") < out.index("Poverty rate (")  # the headline comes first
     assert set(df["scenario"]) == {"baseline", "twin", "pricier", "baseline-official"}
     assert (df["baseline"] == "twin").all()
     for col in ("n", "mean", "ci_low", "ci_high", "p2_5", "p97_5", "diff_mean", "diff_ci_low", "diff_ci_high"):
@@ -122,6 +142,22 @@ def test_report_is_self_contained_with_svg_figures(bdir: Path, tmp_path: Path) -
         assert col in doc
     assert "1:150" in doc and "Cost per graduated family" in doc and "Attrition" in doc
     assert "Home visits per family" in doc
+    # the headline opens the report; Figure 1 has one panel per profile with BPS and the paper's figures
+    assert doc.index("<h2>Headline</h2>") < doc.index("<h2>Scenarios</h2>") < doc.index('id="fig1"')
+    assert "UNCALIBRATED" in doc and "too few" in doc  # 3 replicates, no posterior
+    fig1 = re.search(r'<figure id="fig1">.*?</figure>', doc, flags=re.S)
+    assert fig1 is not None
+    f1 = fig1.group(0)
+    assert "paper-2023 profile" in f1 and "official profile" in f1 and f1.count("<svg") == 2
+    assert "Levianto &amp; Warsidi (2025)" in f1 and "Open Data Jabar" in f1
+    assert "Cost-effectiveness" in doc and "Budget by funder" in doc and "% of facilitators per year" in doc
+    # no fractional facilitators in the district tables
+    for cells in re.findall(r'<table class="districts">.*?</table>', doc, flags=re.S):
+        head = re.findall(r"<th>(.*?)</th>", cells)
+        k = head.index("Facilitators")
+        for row in re.findall(r"<tr><td.*?</tr>", cells, flags=re.S):
+            v = re.findall(r"<td[^>]*>(.*?)</td>", row)[k]
+            assert re.fullmatch(r"[\d,]+", v), v
     # every figure names its source
     figures = re.findall(r"<figure.*?</figure>", doc, flags=re.S)
     assert figures and all("Source: model estimate" in f for f in figures)

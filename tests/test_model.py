@@ -16,6 +16,7 @@ from sim.districts import DataError
 from sim.metrics import REPORTERS
 from sim.model import CaseloadModel, InvariantError
 from sim.params import ParameterError
+from sim.policies import build_policies
 
 PROFILES = ("paper-2023", "official")
 
@@ -111,8 +112,18 @@ def test_step_raises_on_corruption_when_checking() -> None:
         m.step()
 
 
-def test_invariant_error_is_an_assertion_error() -> None:
-    assert issubclass(InvariantError, AssertionError)
+def test_a_broken_invariant_fails_like_an_assertion_naming_the_step_and_column() -> None:
+    """Code that guards with ``except AssertionError`` (pytest, Mesa's runners) sees a failed check."""
+    m = CaseloadModel(scale=0.1, rng=5, check_invariants=True)
+    m.step()
+    m.families.k_edu[np.flatnonzero(m.families.active)[0]] = 2.0
+    try:
+        m.step()
+    except AssertionError as e:  # not `except InvariantError`: the point is what a generic guard sees
+        assert type(e) is InvariantError
+        assert str(e).startswith("step 2: ") and "k_edu" in str(e)
+    else:  # pragma: no cover - the test fails here if the check did not fire
+        pytest.fail("a family with k_edu = 2 passed the invariant check")
 
 
 # --- Mesa agents -------------------------------------------------------------------------------
@@ -134,17 +145,21 @@ def test_agents_follow_entries_and_exits() -> None:
     _assert_agents_match_state(m)
     start = set(m.agents_by_type[Family])
     assert len(start) == 7255
+    seen = set(start)  # every handle present at the end of some month
     for _ in range(6):
         m.step()
         _assert_agents_match_state(m)
+        seen |= set(m.agents_by_type[Family])
     mid = set(m.agents_by_type[Family])
     assert len(mid) == 7255  # the quota holds the count in 2021 ...
     assert start - mid and mid - start  # ... while families graduate or exit and entrants arrive
     reg = m.regency_table()
-    # handles removed = leavers; handles created = entrants; both count those who came and went in between
-    came_and_went = int(reg["exits"].sum() + reg["graduations"].sum()) - len(start - mid)
-    assert came_and_went >= 0
-    assert int(reg["entries"].sum()) - len(mid - start) == came_and_went
+    # each leaver's handle is removed and each entrant's created exactly once: leavers = the start
+    # families gone + entrants who left again; entrants = the new families here + those who left again
+    came_and_went = len(seen - start - mid)  # entrants who left before month 6 (families move monthly)
+    w = m.family_weight  # the table's counts are at regency scale (simulated x family_weight)
+    assert round((reg["exits"].sum() + reg["graduations"].sum()) / w) == len(start - mid) + came_and_went
+    assert round(reg["entries"].sum() / w) == len(mid - start) + came_and_went
     for _ in range(8):  # into 2022: the quota falls and the handles go with the families
         m.step()
         _assert_agents_match_state(m)
@@ -208,7 +223,8 @@ class VisitProbe:
     """A no-op 'policy' that looks at the state just after the visits phase, before families move."""
 
     name = "visit-probe"
-    phase = "families"
+    phase = "visits"
+    when = "after"
 
     def __init__(self) -> None:
         self.z: list[np.ndarray] = []
@@ -220,20 +236,22 @@ class VisitProbe:
     def apply(self, model: CaseloadModel) -> None:
         fam, ps = model.families, model.posts
         a = fam.active & (fam.fac >= 0)
-        got = np.bincount(fam.fac[a], weights=fam.visits[a], minlength=ps.capacity)[: ps.capacity]
+        w = model.family_weight  # each simulated family stands for w families; visits_done is at regency scale
+        got = np.bincount(fam.fac[a], weights=fam.visits[a], minlength=ps.capacity)[: ps.capacity] * w
         f = np.flatnonzero(ps.filled)
         # visits received by a post's families minus the visits its facilitator made, in s.d. of the rounding
-        self.z.append((got[f] - ps.visits_done[f]) / np.sqrt(np.maximum(ps.visits_done[f], 1.0)))
+        self.z.append((got[f] - ps.visits_done[f]) / np.sqrt(np.maximum(ps.visits_done[f], 1.0) * w))
         self.visits_to_empty_rows.append(int(fam.visits[~fam.active].sum()))
 
 
-@pytest.mark.parametrize("scheme", ["admin_speed", "social_outcome"])
-def test_visits_made_reach_the_facilitators_own_families(scheme: str) -> None:
+@pytest.mark.parametrize("outcome_evaluation", [False, True], ids=["admin_speed", "social_outcome"])
+def test_visits_made_reach_the_facilitators_own_families(outcome_evaluation: bool) -> None:
     # Each family gets floor(e) + Bernoulli(frac(e)) visits, so a post's total is visits_done +/- a few
     # s.d.; seeds 1-3 x 12 months x ~33 posts gave |z| < 3.7. Tolerance |z| <= 5.
     for seed in (1, 2, 3):
         probe = VisitProbe()
-        m = CaseloadModel(scale=0.1, rng=seed, evaluation_scheme=scheme, policies=[probe])
+        levers = build_policies({"outcome_evaluation": {}} if outcome_evaluation else {})
+        m = CaseloadModel(scale=0.1, rng=seed, policies=[*levers, probe])
         for _ in range(12):
             m.step()
         z = np.concatenate(probe.z)
@@ -243,7 +261,7 @@ def test_visits_made_reach_the_facilitators_own_families(scheme: str) -> None:
 
 def test_growing_the_family_columns_creates_no_phantom_families() -> None:
     probe = VisitProbe()
-    m = CaseloadModel(scale=0.1, rng=1, evaluation_scheme="social_outcome", policies=[probe])
+    m = CaseloadModel(scale=0.1, rng=1, policies=[*build_policies({"outcome_evaluation": {}}), probe])
     m.add_families(int((~m.families.active).sum()) + 10)  # more entrants than free rows: the columns grow
     m.step()
     assert probe.visits_to_empty_rows == [0]
@@ -286,22 +304,24 @@ def test_official_family_count_follows_the_pkh_quota(run: Callable[..., Caseload
     quota = {2021: round(72554 * 0.1), 2022: round(56774 * 0.1), 2023: round(46812 * 0.1)}
     m = run(seed=6, months=26, profile="official")
     reg = m.regency_table()
-    assert reg.loc[0, "families"] == quota[2021]
+    # families_simulated: the simulated count; "families" is at regency scale (x 1 / scale)
+    assert reg.loc[0, "families_simulated"] == quota[2021]
     for _, row in reg.iloc[1:].iterrows():
         d = row["date"]
         simulated_year = d.year if d.month > 1 else d.year - 1  # the row dated D is the state after month D - 1
-        assert row["families"] == quota[simulated_year], (d, row["families"])
-    assert reg.loc[reg["date"] == date(2022, 1, 1), "families"].item() == 7255
-    assert reg.loc[reg["date"] == date(2022, 2, 1), "families"].item() == 5677
-    assert reg.loc[reg["date"] == date(2023, 2, 1), "families"].item() == 4681
+        assert row["families_simulated"] == quota[simulated_year], (d, row["families_simulated"])
+        assert row["families"] == pytest.approx(row["families_simulated"] * 10)
+    assert reg.loc[reg["date"] == date(2022, 1, 1), "families_simulated"].item() == 7255
+    assert reg.loc[reg["date"] == date(2022, 2, 1), "families_simulated"].item() == 5677
+    assert reg.loc[reg["date"] == date(2023, 2, 1), "families_simulated"].item() == 4681
     cut = reg.loc[reg["date"] == date(2022, 2, 1)].iloc[0]
     assert cut["entries"] == 0
-    assert cut["exits"] + cut["graduations"] == 7255 - 5677  # the quota cut counts as exits
+    assert cut["exits"] + cut["graduations"] == pytest.approx((7255 - 5677) * 10)  # the quota cut counts as exits
 
 
 def test_paper_profile_holds_88000_families(run: Callable[..., CaseloadModel]) -> None:
     reg = run(seed=6, months=14).regency_table()
-    assert (reg["families"] == 8800).all()
+    assert (reg["families_simulated"] == 8800).all() and (reg["families"] == 88000).all()
     assert (reg["entries"].iloc[1:] == reg["exits"].iloc[1:] + reg["graduations"].iloc[1:]).all()
 
 
@@ -350,18 +370,25 @@ def test_non_number_for_a_number_raises(value: object) -> None:
         CaseloadModel(scale=0.1, incentive_rp_month=value)
 
 
-def test_bad_choice_raises_with_choices() -> None:
-    with pytest.raises(ParameterError, match=r"evaluation_scheme.*admin_speed.*social_outcome"):
-        CaseloadModel(scale=0.1, evaluation_scheme="outcomes")
+@pytest.mark.parametrize(("name", "pointer"), [("evaluation_scheme", "lever 'outcome_evaluation'"),
+                                              ("ideal_caseload", "caseload_cap.cap")])
+def test_removed_duplicates_say_where_their_meaning_went(name: str, pointer: str) -> None:
+    with pytest.raises(ParameterError, match=rf"'{name}' was removed.*{pointer}"):
+        CaseloadModel(scale=0.1, **{name: 150})
 
 
-@pytest.mark.parametrize("scale", [0, -0.1, 2.5, "0.1", True, float("nan")])
+def test_a_lever_setting_is_not_a_model_keyword() -> None:
+    with pytest.raises(ParameterError, match=r"'caseload_cap.cap' is a lever setting"):
+        CaseloadModel(scale=0.1, **{"caseload_cap.cap": 120})
+
+
+@pytest.mark.parametrize("scale", [0, -0.1, 0.01, 0.049, 2.5, "0.1", True, float("nan")])
 def test_bad_scale_raises(scale: object) -> None:
     with pytest.raises(ParameterError, match="scale"):
         CaseloadModel(scale=scale)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("scale", [0.05, 0.01])
+@pytest.mark.parametrize("scale", [0.05])
 def test_small_scale_keeps_a_facilitator_in_every_district(scale: float) -> None:
     m = CaseloadModel(scale=scale, rng=1, check_invariants=True)
     for _ in range(12):
@@ -369,7 +396,8 @@ def test_small_scale_keeps_a_facilitator_in_every_district(scale: float) -> None
     dist = m.district_table()
     first = dist[dist["step"] == 0]
     assert (first["facilitators"] >= 1).all() and (first["families"] >= 1).all()
-    assert m.regency_table().loc[0, "families"] == max(round(88000 * scale), 23)
+    assert m.regency_table().loc[0, "families_simulated"] == max(round(88000 * scale), 23)
+    assert int(m.posts.open.sum()) == 354  # facilitators are never scaled
 
 
 @pytest.mark.parametrize("rng", [-1, 1.5, "7", True])
@@ -387,6 +415,7 @@ def test_policy_with_unknown_phase_raises() -> None:
     class Bad:
         name = "bad"
         phase = "lunch"
+        when = "before"
 
         def setup(self, model: CaseloadModel) -> None:  # pragma: no cover - never reached
             pass
@@ -394,7 +423,16 @@ def test_policy_with_unknown_phase_raises() -> None:
         def apply(self, model: CaseloadModel) -> None:  # pragma: no cover - never reached
             pass
 
-    with pytest.raises(ParameterError, match=r"policy 'bad': unknown phase 'lunch'"):
+    with pytest.raises(ParameterError, match=r"policy 'bad': acts 'before' 'lunch'; a lever acts 'before' or 'after'"):
+        CaseloadModel(scale=0.1, policies=[Bad()])
+    Bad.phase = "record"  # levers do not borrow the record phase
+    with pytest.raises(ParameterError, match=r"policy 'bad': acts 'before' 'record'"):
+        CaseloadModel(scale=0.1, policies=[Bad()])
+    Bad.phase = "cost"  # nor sit next to cost: a lever's cost must come before the cost phase books it
+    with pytest.raises(ParameterError, match=r"policy 'bad': acts 'before' 'cost'"):
+        CaseloadModel(scale=0.1, policies=[Bad()])
+    Bad.phase, Bad.when = "staffing", "during"
+    with pytest.raises(ParameterError, match=r"policy 'bad': acts 'during' 'staffing'"):
         CaseloadModel(scale=0.1, policies=[Bad()])
 
 
@@ -402,7 +440,9 @@ def test_overrides_are_applied_and_recorded() -> None:
     m = CaseloadModel(scale=0.1, rng=1, incentive_rp_month=5_000_000, recruitment_lag_months=4.0)
     assert m.p["incentive_rp_month"] == 5_000_000.0
     assert m.p["recruitment_lag_months"] == 4 and isinstance(m.p["recruitment_lag_months"], int)
-    expected = {**params.defaults(), "incentive_rp_month": 5_000_000.0, "recruitment_lag_months": 4}
+    # population growth is the data profile's unless overridden (paper-2023: held constant)
+    expected = {**params.defaults(), "incentive_rp_month": 5_000_000.0, "recruitment_lag_months": 4,
+                "population_growth_year": 0.0}
     assert m.parameters() == expected
     assert np.all(m.posts.incentive_rp[m.posts.filled] == 5_000_000.0)
 
@@ -415,8 +455,9 @@ def test_signature_lists_every_parameter_with_its_default() -> None:
     assert sig.parameters["scale"].default == 1.0
     assert sig.parameters["incentive_rp_month"].default == 3_150_000.0
     assert sig.parameters["incentive_rp_month"].kind is inspect.Parameter.KEYWORD_ONLY
-    for name, spec in params.PARAMS.items():
-        assert sig.parameters[name].default == spec.default, name
+    for name in params.MODEL_PARAMS:
+        assert sig.parameters[name].default == params.PARAMS[name].default, name
+    assert not [n for n in sig.parameters if "." in n]  # lever settings belong to the levers
     assert "overrides" not in sig.parameters
 
 

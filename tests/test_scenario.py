@@ -113,12 +113,13 @@ def test_string_for_months_is_rejected(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("body", "key", "line", "expected"), [
-    ('months = 0\n', "months", 1, "expected 1..600"),
+    ('months = 0\n', "months", 1, "months = 0 is out of range: valid range is [1, 600]"),
     ('months = 12.0\n', "months", 1, "expected an integer"),
-    ('scale = 3\n', "scale", 1, "expected a number in [0.01, 2]"),
+    ('scale = 3\n', "scale", 1, "scale = 3 is out of range: valid range is [0.05, 2.0]"),
+    ('scale = 0.01\n', "scale", 1, "scale = 0.01 is out of range: valid range is [0.05, 2.0]"),
     ('scale = nan\n', "scale", 1, "expected a finite number"),
     ('profile = "offical"\n', "profile", 1, "valid profiles: paper-2023, official"),
-    ('start = "2021-1"\n', "start", 1, "expected 'YYYY-MM'"),
+    ('start = "2021-1"\n', "start", 1, "expected a month 'YYYY-MM'"),
     ('name = 5\n', "name", 1, "expected a string"),
     ('# one\n# two\nparameters = 5\n', "parameters", 3, "expected a table"),
 ])

@@ -28,7 +28,13 @@ def test_parse_range_validates_names_kinds_and_bounds() -> None:
     with pytest.raises(store.BatchError, match="LOW must be below HIGH"):
         sweep.parse_range("visit_h=2:1")
     with pytest.raises(store.BatchError, match="cannot be swept"):
-        sweep.parse_range("evaluation_scheme=0:1")
+        sweep.parse_range("regional_incentive.vulnerable=0:1")
+    cap = sweep.parse_range("caseload_cap.cap=100:200")  # a lever setting, by its dotted name
+    assert (cap.name, cap.low, cap.high, cap.kind) == ("caseload_cap.cap", 100.0, 200.0, "int")
+    with pytest.raises(store.BatchError, match=r"Did you mean 'caseload_cap\.cap'"):
+        sweep.parse_range("caseload_cap.capp=100:200")
+    with pytest.raises(store.BatchError, match="valid range"):
+        sweep.parse_range("caseload_cap.cap=10:200")
     with pytest.raises(store.BatchError, match="NAME=LOW:HIGH"):
         sweep.parse_range("visit_h=1")
     with pytest.raises(store.BatchError, match="numbers"):

@@ -1,65 +1,24 @@
-"""Helpers shared by the lever modules: district names, choice lists, scaled quotas, counts.
+"""Helpers shared by the lever modules: district masks, scaled quotas, counts, post costs.
 
 Counts a scenario gives for the whole regency (posts a month, moves a round, Rp a year)
-are scaled to the simulated population by ``model.scale``. A fractional quota is carried
-over from month to month (``Quota``), so a run at scale 0.1 opens, on average, a tenth of
-the posts a full-scale run opens, without drawing random numbers.
+are for the whole regency: posts and budgets are never scaled (facilitators are not, whatever
+the run's ``scale``; docs/ODD.md 2.5), and family counts are at regency scale
+(``families_by_district``). A fractional quota is carried over from month to month
+(``Quota``) without drawing random numbers.
 """
 
 from __future__ import annotations
 
-import csv
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.districts import DATA_DIR
 from sim.params import unknown_name_message
-from sim.policies import PolicyError, Setting
+from sim.policies.base import PolicyError
 
 if TYPE_CHECKING:
     from sim.model import CaseloadModel
-
-
-def _district_names() -> tuple[str, ...]:
-    """The 23 kecamatan names, read from sim/data/kecamatan_codes.csv (fast: no profile load)."""
-    try:
-        with (DATA_DIR / "kecamatan_codes.csv").open(encoding="utf-8", newline="") as fh:
-            return tuple(row["name"] for row in csv.DictReader(fh))
-    except (OSError, KeyError):  # pragma: no cover - the data loader reports a broken file itself
-        return ()
-
-
-DISTRICT_NAMES: tuple[str, ...] = _district_names()
-
-
-@dataclass(frozen=True)
-class ChoiceList(Setting):
-    """A list of names from a fixed set (a Setting whose error says what the names are)."""
-
-    what: str = "name"
-    min_items: int = 0
-
-    def check(self, name: str, value: Any) -> Any:
-        """Return the checked list or raise PolicyError naming the setting."""
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise PolicyError(f"expected a list of {self.what}s, got {value!r}", name)
-        bad = [v for v in value if self.choices and v not in self.choices]
-        if bad:
-            raise PolicyError(unknown_name_message(bad[0], self.choices, self.what), name)
-        if len(value) < self.min_items:
-            raise PolicyError(f"expected at least {self.min_items} {self.what}(s), got {value!r}", name)
-        if len(set(value)) != len(value):
-            raise PolicyError(f"a {self.what} is listed twice in {value!r}", name)
-        return list(value)
-
-
-def district_setting(label: str, source: str) -> ChoiceList:
-    """A list of kecamatan names (default: none)."""
-    return ChoiceList((), unit="kecamatan names", label=label, source=source, kind="list[str]",
-                      choices=DISTRICT_NAMES, what="district")
 
 
 def district_mask(model: CaseloadModel, names: list[str] | tuple[str, ...]) -> np.ndarray:
@@ -103,9 +62,9 @@ class Quota:
 
 
 def families_by_district(model: CaseloadModel) -> np.ndarray:
-    """Active families per district."""
+    """Active families per district, at regency scale (simulated families x family_weight)."""
     fam = model.families
-    return np.bincount(fam.district[fam.active], minlength=model.n_districts).astype(np.float64)
+    return np.bincount(fam.district[fam.active], minlength=model.n_districts) * model.family_weight
 
 
 def posts_by_district(model: CaseloadModel, filled_only: bool = False) -> np.ndarray:
@@ -126,16 +85,13 @@ def post_cost_year(model: CaseloadModel, districts: np.ndarray) -> np.ndarray:
     """Yearly cost of one filled post in each of ``districts``: pay, operations, supervision share."""
     p = model.p
     monthly = (model.incentive_for(districts) + p["operational_rp_month"]
-               + p["supervisor_cost_rp_month"] / model.supervision_ratio)
+               + p["supervisor_cost_rp_month"] / model.surface.supervision_ratio)
     return 12.0 * np.asarray(monthly, dtype=np.float64)
 
 
 def open_new_posts(model: CaseloadModel, districts: list[int], lag_months: int) -> np.ndarray:
-    """Open one post per entry of ``districts``; filled after ``lag_months`` (-1: the model's recruitment lag)."""
+    """Open one post per entry of ``districts``, filled after ``lag_months`` (-1: the model's recruitment lag)."""
     if not districts:
         return np.empty(0, dtype=np.int64)
-    idx = model.open_posts(np.asarray(districts, dtype=np.int64), fill_now=False)
-    if lag_months >= 0:
-        # the staffing phase (which runs after the levers) fills posts whose refill step has come
-        model.posts.refill_step[idx] = model.steps + lag_months
-    return idx
+    # the staffing phase (which runs after the levers) fills posts whose refill step has come
+    return model.open_posts(np.asarray(districts, dtype=np.int64), lag_months=None if lag_months < 0 else lag_months)

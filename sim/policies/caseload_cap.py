@@ -6,7 +6,7 @@ Paper recommendation 1 (Penetapan Rasio Ideal Pendamping dan KPM): a national ca
     posts needed in district d = ceil(families_d * (1 + vacancy_buffer) / cap)
     shortfall_d = max(0, needed_d - open posts_d)
 
-and up to ``hires_per_month`` new posts (whole regency, scaled to the run) are opened,
+and up to ``hires_per_month`` new posts (whole regency; posts are never scaled) are opened,
 one at a time to the district with the most families per open post. A post is skipped
 when the yearly cost of this lever's posts (pay incl. regional multiplier, operational
 allowance and the supervisors' share) would exceed ``budget_rp_year`` (0 = no limit).
@@ -21,11 +21,10 @@ above it in the field. No random numbers are drawn.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.policies import Lever, Setting, register
 from sim.policies._common import (
     Quota,
     families_by_district,
@@ -34,6 +33,7 @@ from sim.policies._common import (
     post_cost_year,
     posts_by_district,
 )
+from sim.policies.base import Lever, register
 
 if TYPE_CHECKING:
     from sim.model import CaseloadModel
@@ -46,21 +46,6 @@ class CaseloadCap(Lever):
     name = "caseload_cap"
     phase = "staffing"
     title = "Caseload cap (1:150) with a hiring rate and a budget"
-    settings: ClassVar[dict[str, Setting]] = {
-        "cap": Setting(150, 50, 400, "families/facilitator", "Most families per facilitator",
-                       "[S] Kemensos ideal ratio 1:150, paper recommendation 1", kind="int"),
-        "hires_per_month": Setting(30.0, 0, 1000, "posts/month (whole regency)", "New posts opened per month at most",
-                                   "[A] about 10% of the 2023 workforce of 354 a month; open selection on the "
-                                   "ministry portal (paper)"),
-        "budget_rp_year": Setting(0.0, 0, 1e13, "Rp/year (whole regency)",
-                                  "Yearly budget for the extra posts (0 = no limit)",
-                                  "[A] policy choice; one post costs about Rp40m a year (pay Rp3.15m [S] + "
-                                  "operational Rp125k [D] + supervisor share, a month)"),
-        "lag_months": Setting(-1, -1, 36, "months", "Months from opening a post to filling it (-1 = recruitment_lag_months)",
-                              "[S, low confidence] about 8 months, EVIDENCE.md (the model parameter)", kind="int"),
-        "vacancy_buffer": Setting(0.10, 0, 0.5, "fraction", "Posts planned above families / cap to cover vacancies",
-                                  "[D] vacancy share ~ leaving rate x lag: ~13%/year x 8/12 year = 9%"),
-    }
 
     cap: int
     hires_per_month: float
@@ -70,7 +55,7 @@ class CaseloadCap(Lever):
 
     def setup(self, model: CaseloadModel) -> None:
         """Reset this run's hiring allowance and the list of posts it opened."""
-        self.quota = Quota(self.hires_per_month, model.scale)
+        self.quota = Quota(self.hires_per_month, 1.0)  # posts are never scaled (docs/ODD.md 2.5)
         self.posts_opened: list[int] = []
 
     def needed_posts(self, model: CaseloadModel) -> np.ndarray:
@@ -94,7 +79,7 @@ class CaseloadCap(Lever):
         short = np.maximum(self.needed_posts(model) - posts_d.astype(np.int64), 0)
         if short.sum() == 0:
             return
-        budget = self.budget_rp_year * model.scale
+        budget = self.budget_rp_year
         spent = self.yearly_cost(model)
         chosen: list[int] = []
         n_max = min(int(short.sum()), self.quota.available())

@@ -6,7 +6,7 @@ understaffed); the remedy is periodic redistribution ("redistribusi pendamping s
 berkala"), needs planning with local government and recruitment that weighs local ties.
 
 Every ``every_months`` months, starting in the first simulated month, a round of up to
-``max_moves`` moves (whole regency, scaled to the run) is made, one at a time:
+``max_moves`` moves (whole regency; posts are never scaled) is made, one at a time:
   donor    = the kecamatan with the fewest families per present facilitator that keeps at
              least ``min_per_district`` facilitators after the move,
   receiver = the kecamatan with the most families per present facilitator,
@@ -26,20 +26,23 @@ vacant (waiting for the recruitment lag) where they are needed most, by the same
 families per funded post; this moves no one and costs nothing (needs-based planning).
 
 Local recruitment: new hires are placed in their home area with probability at least
-``local_hiring_share`` (raising the model's ``local_share_hires``). Local budget: up to
-``local_hires_per_year`` posts a year (whole regency, scaled) are opened in the kecamatan
-above the programme's ideal caseload (``ideal_caseload``, 1:150), most overloaded first,
+``local_hiring_share`` while the lever is on (the lever surface's ``local_hiring_share``;
+the model parameter ``local_share_hires`` is the baseline, and stays what the manifest
+records). Local budget: up to ``local_hires_per_year`` posts a year (whole regency,
+never scaled) are opened in the kecamatan above the programme's ideal caseload
+(sim.params.IDEAL_CASELOAD, 1:150), most overloaded first,
 and filled after the recruitment lag. No random numbers are drawn.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.policies import Lever, Setting, register
+from sim.params import IDEAL_CASELOAD
 from sim.policies._common import Quota, families_by_district, load_per_post, open_new_posts, posts_by_district
+from sim.policies.base import Lever, register
 from sim.processes import staffing
 
 if TYPE_CHECKING:
@@ -53,26 +56,6 @@ class LocalRedistribution(Lever):
     name = "local_redistribution"
     phase = "staffing"
     title = "Local government: redistribution, local recruitment and locally funded posts"
-    settings: ClassVar[dict[str, Setting]] = {
-        "every_months": Setting(6, 1, 36, "months", "Months between redistribution rounds",
-                                "[A] paper: periodic redistribution ('secara berkala'); twice a year", kind="int"),
-        "max_moves": Setting(20, 0, 500, "facilitators/round (whole regency)", "Most facilitators moved in a round",
-                             "[A] about 6% of the 354 facilitators (paper) a round", kind="int"),
-        "min_per_district": Setting(1, 1, 20, "facilitators", "Facilitators a kecamatan keeps at least",
-                                    "[A] paper: facilitators spread over all kecamatan", kind="int"),
-        "donor_max_caseload": Setting(0, 0, 1000, "families/facilitator",
-                                      "Most families per facilitator a donor kecamatan may reach (0 = no limit)",
-                                      "[A] 0: equalise; e.g. 150 moves only facilitators a kecamatan can spare under 1:150",
-                                      kind="int"),
-        "reassign_vacancies": Setting(True, unit="-", label="Re-advertise vacant posts where the need is highest",
-                                      source="[A] paper: needs-based planning with local government", kind="bool"),
-        "local_hiring_share": Setting(0.6, 0.0, 1.0, "fraction", "Share of new hires placed in their home area (at least)",
-                                      "[A] paper: placement should weigh social closeness (Putri & Anshori 2021); "
-                                      "baseline local_share_hires 0.3 [A]"),
-        "local_hires_per_year": Setting(0.0, 0, 1000, "posts/year (whole regency)",
-                                        "Posts funded by the regency budget (APBD) each year",
-                                        "[A] no figure found; 0 = none"),
-    }
 
     every_months: int
     max_moves: int
@@ -83,15 +66,15 @@ class LocalRedistribution(Lever):
     local_hires_per_year: float
 
     def setup(self, model: CaseloadModel) -> None:
-        """Raise the local share of hires; reset the allowances of this run."""
-        model.p["local_share_hires"] = max(float(model.p["local_share_hires"]), self.local_hiring_share)
-        self.moves = Quota(self.max_moves, model.scale)
-        self.local_posts = Quota(self.local_hires_per_year / 12.0, model.scale)
+        """Reset the allowances of this run."""
+        self.moves = Quota(self.max_moves, 1.0)  # posts are never scaled (docs/ODD.md 2.5)
+        self.local_posts = Quota(self.local_hires_per_year / 12.0, 1.0)
         self.moved_total = 0
         self.posts_opened: list[int] = []
 
     def apply(self, model: CaseloadModel) -> None:
-        """A redistribution round when due; this month's locally funded posts."""
+        """Local hiring share; a redistribution round when due; this month's locally funded posts."""
+        model.surface.local_hiring_share = self.local_hiring_share
         if (model.steps - 1) % self.every_months == 0:
             self.moves.accrue()
             if self.reassign_vacancies:
@@ -123,7 +106,7 @@ class LocalRedistribution(Lever):
             cand = np.flatnonzero(ps.filled & (ps.district == d))
             nonlocal_ = cand[~ps.local[cand]]
             post = int(nonlocal_[0] if nonlocal_.size else cand[0])
-            self.move(model, post, r)
+            staffing.move_post(model, post, r)
             self.moves.take(1)
             staff_d[d] -= 1
             staff_d[r] += 1
@@ -153,27 +136,17 @@ class LocalRedistribution(Lever):
             if d == r or not after[d] <= fam_d[r] / (posts_d[r] + 1.0):
                 break
             post = int(np.flatnonzero(ps.open & ~ps.filled & (ps.district == d))[0])
-            ps.district[post] = r  # keeps its refill date: the selection simply runs for another kecamatan
+            staffing.move_post(model, post, r)  # keeps its refill date: the selection runs for another kecamatan
             posts_d[d] -= 1
             posts_d[r] += 1
             moved += 1
         return moved
 
-    @staticmethod
-    def move(model: CaseloadModel, post: int, district: int) -> None:
-        """Move the facilitator holding ``post`` to ``district``; her families wait for the rebalance."""
-        ps = model.posts
-        fam = model.families
-        ps.district[post] = district
-        ps.local[post] = False
-        ps.incentive_rp[post] = float(model.incentive_for(np.array([district]))[0])
-        fam.fac[fam.active & (fam.fac == post)] = -1
-
     def open_local_posts(self, model: CaseloadModel) -> None:
         """Open locally funded posts in the kecamatan above the ideal caseload."""
         fam_d = families_by_district(model)
         posts_d = posts_by_district(model)
-        cap = float(model.p["ideal_caseload"])
+        cap = float(IDEAL_CASELOAD)
         chosen: list[int] = []
         while len(chosen) < self.local_posts.available():
             load = load_per_post(fam_d, posts_d)

@@ -3,11 +3,11 @@
 Paper recommendation 3 (Evaluasi Kinerja Berbasis Indikator Sosial): evaluation today
 rewards e-PKH input speed and attendance; it should measure changes in school
 participation, health and household finance. From the first simulated month on:
-  - the model's evaluation scheme becomes ``social_outcome``: each facilitator's visits go
+  - evaluation is on social outcomes (off: on admin speed, the status quo): each facilitator's visits go
     first to the families unvisited longest and to the poor (sim/processes/visits.py), and
     her contact quality gets ``outcome_evaluation_quality_bonus`` (a model parameter);
   - graduation assessments are ``graduation_push`` times as likely (a rewarded outcome:
-    the programme KPI is to graduate 10% of the caseload a year, EVIDENCE.md);
+    the programme KPI is to graduate 10% of the caseload a year, Kemensos 2020);
   - admin time is multiplied by ``admin_factor`` (1 = unchanged: data entry is still
     needed; below 1 if less re-entry and chasing of deadlines is assumed).
 The lever acts before the time-budget phase so that all three apply from the first month.
@@ -16,9 +16,9 @@ No random numbers are drawn.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
-from sim.policies import Lever, Setting, register
+from sim.policies.base import Lever, register
 
 if TYPE_CHECKING:
     from sim.model import CaseloadModel
@@ -31,19 +31,13 @@ class OutcomeEvaluation(Lever):
     name = "outcome_evaluation"
     phase = "timebudget"
     title = "Performance evaluation on social outcome indicators"
-    settings: ClassVar[dict[str, Setting]] = {
-        "graduation_push": Setting(1.2, 1.0, 3.0, "x", "Multiplier on the chance that a visited eligible family graduates",
-                                   "[A] graduations become a rewarded outcome (KPI 10% a year, EVIDENCE.md [S]); "
-                                   "PBIs raise the rewarded output (Gadsden et al. 2021) [S]"),
-        "admin_factor": Setting(1.0, 0.3, 1.5, "x", "Multiplier on admin (data entry) time",
-                                "[A] 1 = reporting still needed; set below 1 to test less time on reporting speed"),
-    }
 
     graduation_push: float
     admin_factor: float
 
     def apply(self, model: CaseloadModel) -> None:
         """Outcome-based visit targeting and quality bonus, graduation push, admin time."""
-        model.outcome_evaluation = True
-        model.graduation_push = self.graduation_push
-        model.admin_factor = self.admin_factor
+        s = model.surface
+        s.outcome_evaluation = True
+        s.graduation_push = self.graduation_push
+        s.admin_factor = self.admin_factor

@@ -11,9 +11,9 @@ simulated month on (the initial state is the baseline's). No random numbers are 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
-from sim.policies import Lever, Setting, register
+from sim.policies.base import Lever, register
 
 if TYPE_CHECKING:
     from sim.model import CaseloadModel
@@ -26,14 +26,9 @@ class Supervision(Lever):
     name = "supervision"
     phase = "staffing"
     title = "Supervision ratio (facilitators per supervisor)"
-    settings: ClassVar[dict[str, Setting]] = {
-        "ratio": Setting(20.0, 3, 300, "facilitators/supervisor", "Facilitators per supervisor",
-                         "[A] between the 2018 programme's ~1:70 [D] (34,552 pendamping, 531 coordinators and 408 "
-                         "supervisors, EVIDENCE.md) and the CWLA 1:5 for caseworkers [S]"),
-    }
 
     ratio: float
 
     def apply(self, model: CaseloadModel) -> None:
-        """Set the supervision ratio for this month."""
-        model.supervision_ratio = float(self.ratio)
+        """Set the supervision ratio for this month (the baseline is the parameter supervision_ratio)."""
+        model.surface.supervision_ratio = float(self.ratio)

@@ -11,29 +11,27 @@ module listed in ``modules``,
 
 so a module not listed gives no gain in that skill. e-learning is about as effective as
 face-to-face teaching (Cook et al. 2008: d 0.09-0.12 between formats), hence the ratio
-0.9 (MECHANISMS.md 4.2 and 7.7). A course counts as a refresher (months since training =
+0.9 (docs/REFERENCES.md). A course counts as a refresher (months since training =
 0: lowers the quit hazard of facilitators without a course in 12 months) and costs
 ``cost_rp_per_course``; the platform's running cost ``fixed_cost_rp_year`` is added to
 every month's cost.
 
-The lever acts after the workforce phase (just before ``record``): skill gains by module
-need to be applied per skill, which the model's single ``training_gain_mult`` cannot do,
-and the month's ``trained`` count and cost are final only after the workforce phase.
+The lever acts after the workforce phase (its slot: ``when = "after"``, ``phase =
+"workforce"``), so that the month's courses come after the baseline's advanced courses,
+quits and skill decay. It writes this month's courses and cost to the lever surface
+(``courses_month``, ``cost_month``), which the cost phase books (sim.processes.cost).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.policies import Lever, Setting, register
-from sim.policies._common import ChoiceList
+from sim.policies.base import Lever, register
 
 if TYPE_CHECKING:
     from sim.model import CaseloadModel
-
-MODULES: tuple[str, ...] = ("technical", "psychosocial")
 
 
 @register
@@ -41,21 +39,9 @@ class TrainingPlatform(Lever):
     """Online certified courses: technical and psychosocial modules, own random stream."""
 
     name = "training_platform"
-    phase = "record"
+    phase = "workforce"
+    when = "after"
     title = "Certified digital training platform (technical and psychosocial modules)"
-    settings: ClassVar[dict[str, Setting]] = {
-        "coverage_per_month": Setting(1.0 / 6.0, 0.0, 1.0, "/month", "Chance a facilitator completes a course each month",
-                                      "[A] one certified module every six months, so everyone has a refresher within a "
-                                      "year; online courses take about 4 weeks (EVIDENCE.md)"),
-        "elearning_gain_ratio": Setting(0.9, 0.0, 1.5, "x face-to-face gain", "Gain of an online course relative to a classroom one",
-                                        "[S/D] Cook et al. 2008: internet vs non-internet d 0.09-0.12, MECHANISMS.md 4.2, 7.7"),
-        "cost_rp_per_course": Setting(500000.0, 0, 50000000, "Rp/course", "Cost of one online course per participant",
-                                      "[A] a tenth of a residential course (training_cost_rp); price not found"),
-        "fixed_cost_rp_year": Setting(0.0, 0, 1e12, "Rp/year (whole regency)", "Platform running cost charged to the regency",
-                                      "[A] built and run nationally by Kemensos; 0 = not charged to Kabupaten Bekasi"),
-        "modules": ChoiceList(MODULES, unit="-", label="Modules offered", kind="list[str]", choices=MODULES,
-                              source="[S] paper: technical skills and soft skills (psychosocial)", what="module", min_items=1),
-    }
 
     coverage_per_month: float
     elearning_gain_ratio: float
@@ -64,8 +50,8 @@ class TrainingPlatform(Lever):
     modules: list[str]
 
     def setup(self, model: CaseloadModel) -> None:
-        """Charge the platform's running cost to every month (scaled to the run)."""
-        model.extra_cost_month += self.fixed_cost_rp_year / 12.0 * model.scale
+        """Charge the platform's running cost to every month (whole regency)."""
+        model.surface.extra_cost_month += self.fixed_cost_rp_year / 12.0
 
     def apply(self, model: CaseloadModel) -> None:
         """Run the month's platform courses: who takes one, skill gains by module, refresher, cost."""
@@ -85,5 +71,5 @@ class TrainingPlatform(Lever):
             ps.s_psy[:] = np.where(trained, np.clip(ps.s_psy + g * (1.0 - ps.s_psy), 0.0, 1.0), ps.s_psy)
         ps.months_since_training[trained] = 0
         ps.trained_since_start[trained] = True
-        model.trained_month += n
-        model.cost_month += n * self.cost_rp_per_course
+        model.surface.courses_month += n
+        model.surface.cost_month += n * self.cost_rp_per_course

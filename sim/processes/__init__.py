@@ -6,8 +6,9 @@
 3. visits       which families are visited, how often and how well
 4. families     behaviour, compliance, welfare, poverty, graduation, exits and entrants
 5. workforce    burnout, skills and training, motivation, quits and contract reviews
-6. record       (sim.metrics) regency and district indicators for the month
+6. cost         what the month cost, by line and funder (APBN / APBD), and transfers
+7. record       (sim.metrics) regency and district indicators for the month (records only)
 Policies (sim.policies) act just before the phase they name.
 """
 
-PHASES: tuple[str, ...] = ("staffing", "timebudget", "visits", "families", "workforce", "record")
+PHASES: tuple[str, ...] = ("staffing", "timebudget", "visits", "families", "workforce", "cost", "record")

@@ -2,7 +2,7 @@
 
 Behaviour (education, health, household finance; each K in [0, 1]):
     dose  = v^2 / (v^2 + v50^2),  v = home visits + group_session_dose * P2K2 coverage
-    K    += eta * Q * dose * (1 - K) - decay * K                    MECHANISMS.md 7.8
+    K    += eta * Q * dose * (1 - K) - decay * K                    (Filene et al. 2013; Nievar et al. 2010)
 Compliance (PKH, verified each quarter in March, June, September, December):
     P(comply) = base + kappa * exp(-months_since_visit / memory) + beta * (mean(K_edu, K_health) - 0.5)
     A PKH family that fails loses its PKH payment until the next verification.
@@ -26,10 +26,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 SQRT12 = 12.0**0.5
-VERIFICATION_MONTHS = (3, 6, 9, 12)  # quarterly verification of the education commitment [S] EVIDENCE.md
+VERIFICATION_MONTHS = (3, 6, 9, 12)  # quarterly verification of the education commitment [S] Permensos 1/2018
 
 
 def dose(visits_equiv: np.ndarray, v50: float | np.floating) -> np.ndarray:
@@ -38,14 +38,14 @@ def dose(visits_equiv: np.ndarray, v50: float | np.floating) -> np.ndarray:
     return vn / (vn + v50 * v50)
 
 
-def transfers(model: CaseloadModel, rows: np.ndarray | slice) -> np.ndarray:
+def transfers(model: Model, rows: np.ndarray | slice) -> np.ndarray:
     """Transfers per person as a share of the poverty line for ``rows``."""
     fam = model.families
     pkh = (fam.pkh[rows] & fam.compliant[rows]) * np.float32(model.pkh_ratio)
     return pkh + fam.sembako[rows] * np.float32(model.sembako_ratio)
 
 
-def step(model: CaseloadModel) -> None:
+def step(model: Model) -> None:
     """Advance every family by one month.
 
     Rows of families that left hold stale values; they are masked where counted (``active``)
@@ -97,7 +97,7 @@ def step(model: CaseloadModel) -> None:
     fam.months_above *= above
     u_grad = model.streams["graduation"].random(fam.capacity, dtype=f32)
     eligible = above & (fam.visits > 0) & (fam.months_above >= p["graduation_months"])
-    graduates = np.flatnonzero(eligible & (u_grad < p["graduation_assessment_prob"] * model.graduation_push))
+    graduates = np.flatnonzero(eligible & (u_grad < p["graduation_assessment_prob"] * model.surface.graduation_push))
 
     # natural exits and quota cuts
     u_exit = model.streams["exits"].random(fam.capacity, dtype=f32)

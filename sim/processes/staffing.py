@@ -5,8 +5,12 @@ contracts, open selection on the ministry portal: paper). Its families are share
 among the other facilitators of the kecamatan at once, when she leaves (workforce phase,
 CaseloadModel.vacate_posts), or left unassigned when there are none. A new hire starts
 with ``new_hire_skill`` +- 0.05 (uniform), no burnout, motivation 0.7 and no advanced course
-since the start of the run; she is local with probability ``local_share_hires``. The
-district is then rebalanced (``rebalance``). Reassigned families lose their rapport.
+since the start of the run; she is local with probability ``local_hiring_share`` of the
+lever surface (the parameter ``local_share_hires`` unless the lever local_redistribution
+sets it). The district is then rebalanced (``rebalance``). Reassigned families lose their
+rapport. Every filled post is then paid its district's rate (``pay``: base incentive x the
+lever surface's regional multiplier). ``move_post`` moves a post to another kecamatan
+(the lever local_redistribution).
 """
 
 from __future__ import annotations
@@ -15,15 +19,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.processes import workforce
+
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 
-def hire(model: CaseloadModel, posts_idx: np.ndarray, skill: float) -> None:
+def hire(model: Model, posts_idx: np.ndarray, skill: float) -> None:
     """Put new facilitators into ``posts_idx`` (open, vacant posts) and create their agents."""
     if posts_idx.size == 0:
         return
-    p = model.p
     ps = model.posts
     rng = model.streams["recruitment"]
     n = posts_idx.size
@@ -37,20 +42,46 @@ def hire(model: CaseloadModel, posts_idx: np.ndarray, skill: float) -> None:
     ps.tenure_months[posts_idx] = 0
     ps.months_since_training[posts_idx] = 999
     ps.trained_since_start[posts_idx] = False
-    ps.local[posts_idx] = draws[:, 2] < p["local_share_hires"]
+    ps.local[posts_idx] = draws[:, 2] < model.surface.local_hiring_share
     ps.contract_month[posts_idx] = model.month
     ps.incentive_rp[posts_idx] = model.incentive_for(ps.district[posts_idx])
+    workforce.draw_traits(model, posts_idx, rng)
     model.hires_month += n
     model.create_facilitators(posts_idx)
     model.changed_districts.update(int(d) for d in np.unique(ps.district[posts_idx]))
 
 
-def step(model: CaseloadModel) -> None:
+def step(model: Model) -> None:
     """Fill posts whose recruitment lag has ended, then rebalance changed districts."""
     ps = model.posts
     due = np.flatnonzero(ps.open & ~ps.filled & (ps.refill_step >= 0) & (ps.refill_step <= model.steps))
     hire(model, due, model.p["new_hire_skill"])
     rebalance(model)
+    pay(model)
+
+
+def pay(model: Model) -> None:
+    """Pay every filled post its district's rate (a regional multiplier may have changed)."""
+    ps = model.posts
+    filled = np.flatnonzero(ps.filled)
+    ps.incentive_rp[filled] = model.incentive_for(ps.district[filled])
+
+
+def move_post(model: Model, post: int, district: int) -> None:
+    """Move ``post`` to ``district`` (the lever local_redistribution).
+
+    A vacant post keeps its refill date; a facilitator holding it moves with it (non-local
+    there, paid the new district's rate) and her families are left unassigned for the
+    district's rebalance.
+    """
+    ps = model.posts
+    ps.district[post] = district
+    if not ps.filled[post]:
+        return
+    ps.local[post] = False
+    ps.incentive_rp[post] = float(model.incentive_for(np.array([district]))[0])
+    fam = model.families
+    fam.fac[fam.active & (fam.fac == post)] = -1
 
 
 def water_fill(counts: np.ndarray, m: int) -> np.ndarray:
@@ -73,7 +104,7 @@ def water_fill(counts: np.ndarray, m: int) -> np.ndarray:
     return give
 
 
-def rebalance(model: CaseloadModel, districts: set[int] | None = None) -> None:
+def rebalance(model: Model, districts: set[int] | None = None) -> None:
     """Share each changed district's families over its facilitators, moving as few as possible.
 
     Families without a facilitator (theirs left) go to the least loaded colleagues first. If

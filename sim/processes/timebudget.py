@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 def available_hours(p: dict) -> float:
     """Working hours a month for facilitation: contract hours less leave and support time."""
@@ -32,7 +32,7 @@ def available_hours(p: dict) -> float:
 RUSH_MAX = 0.3  # [A] at most 30% more visits than time allows, each proportionally shorter
 
 
-def step(model: CaseloadModel) -> None:
+def step(model: Model) -> None:
     """Compute caseload, hours by activity, load ratio and visits planned for every post."""
     p = model.p
     ps = model.posts
@@ -43,7 +43,7 @@ def step(model: CaseloadModel) -> None:
     h0 = available_hours(p)
     hours = h0 * (1.0 - p["absence_per_burnout"] * b)
     admin = c * (p["admin_min_per_family_month"] / 60.0) * (1.0 - p["digital_skill_admin_saving"] * ps.s_tech)
-    admin = np.minimum(admin * model.admin_factor, hours)
+    admin = np.minimum(admin * model.surface.admin_factor, hours)
     groups_needed = np.ceil(c / p["group_size_families"]) * p["group_session_h"]
     groups = np.minimum(groups_needed, hours - admin)
     visit_hours = np.maximum(hours - admin - groups, 0.0)

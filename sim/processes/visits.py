@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 
-def step(model: CaseloadModel) -> None:
+def step(model: Model) -> None:
     """Allocate visits to families and compute each facilitator's contact quality."""
     p = model.p
     fam = model.families
@@ -39,14 +39,15 @@ def step(model: CaseloadModel) -> None:
     fac = fam.fac
     served = fac >= 0
     rate = np.zeros(ps.capacity + 1, dtype=f32)
-    if model.outcome_evaluation:
+    if model.surface.outcome_evaluation:
         w = (f32(1.0) + fam.months_since_visit.astype(f32)) * (f32(1.0) + f32(2.0) * fam.poor) * served
-        wsum = np.bincount(fac + 1, weights=w, minlength=ps.capacity + 1)[1 : ps.capacity + 1]
+        # each simulated family stands for family_weight families (visits_done is at regency scale)
+        wsum = np.bincount(fac + 1, weights=w, minlength=ps.capacity + 1)[1 : ps.capacity + 1] * model.family_weight
         rate[:-1] = np.where(wsum > 0, ps.visits_done / np.maximum(wsum, 1e-12), 0.0)
         expected = w * rate[fac]
     else:
         # equal weights: every family of a post expects visits_done / caseload
-        rate[:-1] = np.where(ps.caseload > 0, ps.visits_done / np.maximum(ps.caseload, 1), 0.0)
+        rate[:-1] = np.where(ps.caseload > 0, ps.visits_done / np.maximum(ps.caseload, 1e-9), 0.0)
         expected = rate[fac]
     whole = np.floor(expected)
     visits = whole + (u < expected - whole)
@@ -60,7 +61,7 @@ def step(model: CaseloadModel) -> None:
     q *= 1.0 + p["local_closeness_bonus"] * ps.local
     rmax = p["supervision_resource_max"]
     q *= 1.0 + p["supervision_quality_bonus"] * (model.supervision_resource / rmax if rmax > 0 else 0.0)
-    if model.outcome_evaluation:
+    if model.surface.outcome_evaluation:
         q *= 1.0 + p["outcome_evaluation_quality_bonus"]
     q *= 1.0 - p["motivation_quality_weight"] * (1.0 - ps.motivation)
     ps.quality[:] = np.where(ps.filled, np.clip(q, 0.0, 1.0), 0.0)

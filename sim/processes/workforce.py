@@ -1,17 +1,24 @@
 """Phase 5, workforce: burnout, skills and training, motivation, quits and contract reviews.
 
-Burnout (MECHANISMS.md 7.1-7.2), with load ratio L from the time budget:
+Burnout (Homer 1985; Evers et al.; docs/REFERENCES.md), with load ratio L from the time budget
+and three traits of each facilitator drawn when she is hired (``draw_traits``; Alarcon et al.
+2009, Bakker & Demerouti 2007, Sonnentag & Fritz 2007): susceptibility s_i (lognormal, mean 1,
+log s.d. burnout_susceptibility_sd), overload threshold theta_i (normal around
+burnout_threshold, s.d. burnout_threshold_sd, clipped to [0.5, 1.5]) and recovery multiplier
+r_i (lognormal, mean 1, log s.d. burnout_recovery_sd):
     R     = supervision support + psychosocial_buffer * S_psy
-    up    = (b0 + alpha * max(0, L - theta)^gamma) / (1 + R) * (1 - B) * (1 + 0.5 * (1 - M))
-    down  = B / (tau0 * (1 + k * B))
-Training: an advanced course with probability training_prob_month (policies raise it):
+    up    = s_i (b0 + alpha * max(0, L - theta_i)^gamma) / (1 + R) * (1 - B) * (1 + 0.5 * (1 - M))
+    down  = B / (tau0 * r_i * (1 + k * B))
+so that burnout at one caseload is a distribution, not one value.
+Training: an advanced course with probability training_prob_month (the lever training_platform
+adds online courses of its own after this phase):
     S <- S + g * (1 - S) for technical and psychosocial skill.
 Skill decay towards the floor, slowed by practice (psychosocial: use = visits done / visits
 wanted; technical: use = 1, data entry is daily):
     S <- floor + (S - floor) * exp(-lambda * (1 - u * use));  S += experience * use * (1 - S)
 Motivation follows pay fairness f = (pay / reference pay) / sqrt(max(1, L)) (Herzberg):
     M <- M + (1 / (1 + exp(-3 (f - 1))) - M) / motivation_adjust_months
-Quits, monthly hazard (MECHANISMS.md 7.6):
+Quits, monthly hazard (Willard-Grace et al. 2019; Falch 2011; Ngugi et al. 2018):
     h = h0 * exp(beta_B * B) * (pay ratio)^(-eps below 1, -0.2 above) * (m_ref if no course in 12 months)
 Yearly contract review in each facilitator's contract month: not renewed with probability
 contract_nonrenewal_prob * (1 + B). Quits and non-renewals are both counted as ``quits``
@@ -25,27 +32,40 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sim.model import CaseloadModel
+    from sim.core import Model
 
 
-def motivation_target(model: CaseloadModel, pay_ratio: np.ndarray) -> np.ndarray:
+def motivation_target(model: Model, pay_ratio: np.ndarray) -> np.ndarray:
     """Motivation each facilitator tends to: a logistic of pay fairness (Herzberg)."""
     fairness = pay_ratio / np.sqrt(np.maximum(1.0, model.posts.load_ratio))
     return 1.0 / (1.0 + np.exp(-3.0 * (fairness - 1.0)))
 
 
-def burnout_next(model: CaseloadModel, b: np.ndarray) -> np.ndarray:
+def draw_traits(model: Model, posts_idx: np.ndarray, rng: np.random.Generator) -> None:
+    """Burnout susceptibility, overload threshold and recovery multiplier of new holders."""
+    p = model.p
+    n = posts_idx.size
+    z = rng.standard_normal((3, n))
+    s_sd, r_sd = p["burnout_susceptibility_sd"], p["burnout_recovery_sd"]
+    ps = model.posts
+    ps.susceptibility[posts_idx] = np.exp(s_sd * z[0] - 0.5 * s_sd * s_sd)
+    ps.overload_threshold[posts_idx] = np.clip(p["burnout_threshold"] + p["burnout_threshold_sd"] * z[1], 0.5, 1.5)
+    ps.recovery_mult[posts_idx] = np.exp(r_sd * z[2] - 0.5 * r_sd * r_sd)
+
+
+def burnout_next(model: Model, b: np.ndarray) -> np.ndarray:
     """Burnout a month later from burnout ``b``, under this month's load and support (JD-R)."""
     p = model.p
     ps = model.posts
     r = model.supervision_resource + p["psychosocial_buffer"] * ps.s_psy
-    over = np.maximum(0.0, ps.load_ratio - p["burnout_threshold"]) ** p["burnout_convexity"]
-    up = (p["burnout_base"] + p["burnout_overload"] * over) / (1.0 + r) * (1.0 - b) * (1.0 + 0.5 * (1.0 - ps.motivation))
-    down = b / (p["burnout_recovery_months"] * (1.0 + p["burnout_hysteresis"] * b))
+    over = np.maximum(0.0, ps.load_ratio - ps.overload_threshold) ** p["burnout_convexity"]
+    up = (ps.susceptibility * (p["burnout_base"] + p["burnout_overload"] * over) / (1.0 + r) * (1.0 - b)
+          * (1.0 + 0.5 * (1.0 - ps.motivation)))
+    down = b / (p["burnout_recovery_months"] * np.maximum(ps.recovery_mult, 1e-9) * (1.0 + p["burnout_hysteresis"] * b))
     return np.clip(b + up - down, 0.0, 1.0)
 
 
-def step(model: CaseloadModel) -> None:
+def step(model: Model) -> None:
     """Advance every facilitator by one month."""
     p = model.p
     ps = model.posts
@@ -62,14 +82,14 @@ def step(model: CaseloadModel) -> None:
 
     # training
     u = model.streams["training"].random(ps.capacity)
-    trained = f & (u < model.training_prob)
+    trained = f & (u < p["training_prob_month"])
     n_trained = int(trained.sum())
-    ps.s_tech[:] = np.where(trained, ps.s_tech + p["training_gain_technical"] * model.training_gain_mult * (1 - ps.s_tech), ps.s_tech)
-    ps.s_psy[:] = np.where(trained, ps.s_psy + p["training_gain_psychosocial"] * model.training_gain_mult * (1 - ps.s_psy), ps.s_psy)
+    ps.s_tech[:] = np.where(trained, ps.s_tech + p["training_gain_technical"] * (1 - ps.s_tech), ps.s_tech)
+    ps.s_psy[:] = np.where(trained, ps.s_psy + p["training_gain_psychosocial"] * (1 - ps.s_psy), ps.s_psy)
     ps.months_since_training[:] = np.where(trained, 0, np.minimum(ps.months_since_training + f, 999))
     ps.trained_since_start |= trained
     model.trained_month = n_trained
-    model.cost_month += n_trained * p["training_cost_rp"] * model.training_cost_mult
+    model.cost_month += n_trained * p["training_cost_rp"]
 
     # skill decay and experience
     wanted = ps.caseload * p["visits_target_per_family_month"]

@@ -1,0 +1,211 @@
+"""English and Bahasa Indonesia for every label and message of the web UI.
+
+``text(key, lang, **fmt)`` looks a key up in ``STRINGS`` (English when a translation is
+missing, the key itself when the key is unknown, so a missing string shows up in the page
+instead of raising). Indicator names come from the columns of the model's tables:
+``indicator_label`` uses ``INDICATORS`` and falls back to the column name made readable, so
+columns other helpers add to the tables appear without a change here. Parameter labels
+and sources stay in English (they are the registry's text, cited as written).
+"""
+
+from __future__ import annotations
+
+LANGS: dict[str, str] = {"en": "English", "id": "Bahasa Indonesia"}
+
+STRINGS: dict[str, dict[str, str]] = {
+    "app.title": {"en": "Caseload simulator: Kabupaten Bekasi", "id": "Simulator beban kerja: Kabupaten Bekasi"},
+    "nav.explore": {"en": "Explore", "id": "Jelajahi"},
+    "nav.districts": {"en": "Districts", "id": "Kecamatan"},
+    "nav.compare": {"en": "Compare", "id": "Bandingkan"},
+    "nav.sources": {"en": "Sources", "id": "Sumber"},
+    "language": {"en": "Language", "id": "Bahasa"},
+    "model_estimate": {"en": "Model estimate", "id": "Estimasi model"},
+    # explore
+    "explore.heading": {"en": "Explore a scenario", "id": "Jelajahi skenario"},
+    "scenario": {"en": "Scenario", "id": "Skenario"},
+    "profile": {"en": "Data profile", "id": "Profil data"},
+    "scale": {"en": "Scale (share of families and facilitators simulated)",
+              "id": "Skala (bagian keluarga dan pendamping yang disimulasikan)"},
+    "seed": {"en": "Seed", "id": "Benih acak (seed)"},
+    "months": {"en": "Months to run", "id": "Jumlah bulan"},
+    "play": {"en": "Play", "id": "Jalankan"},
+    "pause": {"en": "Pause", "id": "Jeda"},
+    "step": {"en": "Step", "id": "Satu bulan"},
+    "reset": {"en": "Reset", "id": "Atur ulang"},
+    "speed": {"en": "Speed (months per second)", "id": "Kecepatan (bulan per detik)"},
+    "month_status": {"en": "Month {month} of {months} (state on {date})",
+                     "id": "Bulan {month} dari {months} (keadaan per {date})"},
+    "step_time": {"en": "Last step: {ms:.0f} ms server time (median {median:.0f} ms)",
+                  "id": "Langkah terakhir: {ms:.0f} ms di server (median {median:.0f} ms)"},
+    "pending": {"en": "Inputs changed: press Reset to start a model with them.",
+                "id": "Masukan berubah: tekan Atur ulang untuk memulai model dengannya."},
+    "inputs": {"en": "Inputs", "id": "Masukan"},
+    "levers": {"en": "Policy levers", "id": "Kebijakan"},
+    "lever_on": {"en": "Switch on", "id": "Aktifkan"},
+    "group.levers": {"en": "Policy levers", "id": "Kebijakan"},
+    "group.time": {"en": "Facilitator time budget", "id": "Anggaran waktu pendamping"},
+    "group.quality": {"en": "Visit quality", "id": "Kualitas kunjungan"},
+    "group.families": {"en": "Families", "id": "Keluarga"},
+    "group.burnout": {"en": "Burnout and attrition", "id": "Burnout dan pengunduran diri"},
+    "group.skills": {"en": "Skills and training", "id": "Keterampilan dan pelatihan"},
+    "group.pay": {"en": "Pay and recruitment", "id": "Insentif dan rekrutmen"},
+    "group.management": {"en": "Management", "id": "Manajemen"},
+    "group.poverty": {"en": "Poverty", "id": "Kemiskinan"},
+    "group.cost": {"en": "Cost", "id": "Biaya"},
+    "charts": {"en": "Live charts", "id": "Grafik langsung"},
+    "chart.poverty": {"en": "Poverty rate (%) next to BPS and the paper", "id": "Tingkat kemiskinan (%) dibanding BPS dan makalah"},
+    "chart.caseload": {"en": "Caseload distribution (families per facilitator) and the 1:150 line",
+                       "id": "Sebaran beban kerja (KPM per pendamping) dan garis 1:150"},
+    "chart.burnout": {"en": "Burnout and attrition", "id": "Kelelahan kerja (burnout) dan pengunduran diri"},
+    "chart.visits": {"en": "Home visits per family per month", "id": "Kunjungan rumah per keluarga per bulan"},
+    "chart.training": {"en": "Training coverage", "id": "Cakupan pelatihan"},
+    "chart.cost": {"en": "Cost per month (Rp)", "id": "Biaya per bulan (Rp)"},
+    "chart.wisn": {"en": "Staffing need: WISN ratio (facilitators / required; below 1 = shortage)",
+                   "id": "Kebutuhan tenaga: rasio WISN (pendamping / kebutuhan; di bawah 1 = kekurangan)"},
+    "chart.other": {"en": "Any indicator", "id": "Indikator lain"},
+    "indicator": {"en": "Indicator", "id": "Indikator"},
+    "facilitators": {"en": "Facilitators", "id": "Pendamping"},
+    "downloads": {"en": "Downloads", "id": "Unduhan"},
+    "dl.regency_csv": {"en": "Regency table (CSV)", "id": "Tabel kabupaten (CSV)"},
+    "dl.districts_csv": {"en": "District table (CSV)", "id": "Tabel kecamatan (CSV)"},
+    "dl.regency_parquet": {"en": "Regency table (Parquet)", "id": "Tabel kabupaten (Parquet)"},
+    "dl.districts_parquet": {"en": "District table (Parquet)", "id": "Tabel kecamatan (Parquet)"},
+    "dl.scenario": {"en": "Current scenario (TOML)", "id": "Skenario saat ini (TOML)"},
+    "dl.report": {"en": "HTML report", "id": "Laporan HTML"},
+    "dl.compare_csv": {"en": "Comparison (CSV)", "id": "Perbandingan (CSV)"},
+    "upload": {"en": "Upload a scenario file (.toml, at most {kb} KB)",
+               "id": "Unggah berkas skenario (.toml, paling besar {kb} KB)"},
+    "upload.ok": {"en": "Scenario '{name}' loaded.", "id": "Skenario '{name}' dimuat."},
+    "upload.too_big": {"en": "error: {name}: file is {size} bytes; at most {cap} bytes are accepted",
+                       "id": "error: {name}: berkas berukuran {size} byte; paling besar {cap} byte"},
+    # districts
+    "districts.heading": {"en": "Districts (kecamatan)", "id": "Kecamatan"},
+    "districts.tiles": {"en": "Tile map laid out from the kecamatan centroids (not to scale)",
+                        "id": "Peta ubin disusun dari titik tengah kecamatan (tidak berskala)"},
+    "districts.polygons": {"en": "Kecamatan boundaries from {src}", "id": "Batas kecamatan dari {src}"},
+    "districts.upload_geo": {"en": "Boundaries (GeoJSON, at most {mb} MB)", "id": "Batas wilayah (GeoJSON, paling besar {mb} MB)"},
+    "districts.no_model": {"en": "No model yet: open Explore and press Reset or Step.",
+                           "id": "Belum ada model: buka Jelajahi lalu tekan Atur ulang atau Satu bulan."},
+    "districts.table": {"en": "District table, month {month}", "id": "Tabel kecamatan, bulan {month}"},
+    "district": {"en": "District", "id": "Kecamatan"},
+    "drill.district": {"en": "District {name}", "id": "Kecamatan {name}"},
+    "drill.facilitator": {"en": "Facilitator", "id": "Pendamping"},
+    "drill.family": {"en": "Family", "id": "Keluarga"},
+    "drill.pick_district": {"en": "Click a tile or choose a district to drill down.",
+                            "id": "Klik ubin atau pilih kecamatan untuk melihat rinciannya."},
+    "drill.none": {"en": "none", "id": "tidak ada"},
+    # compare
+    "compare.heading": {"en": "Compare scenarios", "id": "Bandingkan skenario"},
+    "compare.scenarios": {"en": "Scenarios (two or more)", "id": "Skenario (dua atau lebih)"},
+    "compare.replicates": {"en": "Replicates", "id": "Ulangan"},
+    "compare.run": {"en": "Run comparison", "id": "Jalankan perbandingan"},
+    "compare.cancel": {"en": "Cancel", "id": "Batal"},
+    "compare.progress": {"en": "{done} of {total} runs finished", "id": "{done} dari {total} run selesai"},
+    "compare.cancelled": {"en": "Cancelled.", "id": "Dibatalkan."},
+    "compare.need_two": {"en": "Choose at least two scenarios.", "id": "Pilih paling sedikit dua skenario."},
+    "compare.failed": {"en": "error: {msg}", "id": "error: {msg}"},
+    "compare.bands": {"en": "Mean and 95% interval over replicates", "id": "Rata-rata dan interval 95% antar-ulangan"},
+    "compare.diffs": {"en": "Paired differences to {base} (same seeds)", "id": "Selisih berpasangan terhadap {base} (benih sama)"},
+    "compare.baseline": {"en": "Baseline", "id": "Pembanding"},
+    # sources
+    "sources.heading": {"en": "Where every figure comes from", "id": "Asal setiap angka"},
+    "sources.tags": {"en": "[S] sourced, [D] derived by arithmetic from sourced figures, [A] an assumption to calibrate. "
+                             "Model outputs are model estimates.",
+                     "id": "[S] bersumber, [D] diturunkan dari angka bersumber, [A] asumsi yang perlu dikalibrasi. "
+                           "Keluaran model adalah estimasi model."},
+    "sources.disagree": {"en": "The paper and BPS disagree", "id": "Makalah dan BPS berbeda"},
+    "sources.disagree_text": {
+        "en": "The paper gives a poverty rate of 6.22% for 2021 and 5.53% for 2023 (attributed to BPS); BPS's own "
+              "series for Kabupaten Bekasi gives 5.21% (2021), 5.01% (2022) and 4.93% (2023). The paper counts about "
+              "88,000 KPM families; Dinsos counts 72,554 PKH families in 2021 falling to 46,812 in 2023. The two data "
+              "profiles keep both pictures: 'paper-2023' and 'official'.",
+        "id": "Makalah menyebut tingkat kemiskinan 6,22% pada 2021 dan 5,53% pada 2023 (dikutip dari BPS); seri BPS "
+              "sendiri untuk Kabupaten Bekasi: 5,21% (2021), 5,01% (2022) dan 4,93% (2023). Makalah menghitung sekitar "
+              "88.000 KPM; Dinsos mencatat 72.554 keluarga PKH pada 2021 yang turun menjadi 46.812 pada 2023. Kedua "
+              "profil data menyimpan kedua gambaran: 'paper-2023' dan 'official'."},
+    "sources.params": {"en": "Parameters", "id": "Parameter"},
+    "sources.profile": {"en": "Data profile {name}", "id": "Profil data {name}"},
+    "sources.bps": {"en": "BPS poverty series, Kabupaten Bekasi", "id": "Seri kemiskinan BPS, Kabupaten Bekasi"},
+    "sources.levers": {"en": "Policy lever settings", "id": "Pengaturan kebijakan"},
+    "col.name": {"en": "Name", "id": "Nama"},
+    "col.value": {"en": "Value", "id": "Nilai"},
+    "col.default": {"en": "Default", "id": "Bawaan"},
+    "col.unit": {"en": "Unit", "id": "Satuan"},
+    "col.source": {"en": "Source", "id": "Sumber"},
+    "col.group": {"en": "Group", "id": "Kelompok"},
+    "col.label": {"en": "Meaning", "id": "Arti"},
+    "col.year": {"en": "Year", "id": "Tahun"},
+    "col.key": {"en": "Figure", "id": "Angka"},
+    "error": {"en": "error: {msg}", "id": "error: {msg}"},
+}
+
+#: labels of the indicators (table columns); a column missing here is shown by its name
+INDICATORS: dict[str, dict[str, str]] = {
+    "poverty_rate_pct": {"en": "Poverty rate (%)", "id": "Tingkat kemiskinan (%)"},
+    "poor_people": {"en": "Poor people", "id": "Penduduk miskin"},
+    "population": {"en": "Population", "id": "Penduduk"},
+    "families": {"en": "KPM families (simulated)", "id": "KPM (disimulasikan)"},
+    "kpm_persons": {"en": "KPM persons", "id": "Jiwa KPM"},
+    "kpm_poverty_rate": {"en": "Share of KPM families poor", "id": "Bagian KPM yang miskin"},
+    "facilitators": {"en": "Facilitators (simulated)", "id": "Pendamping (disimulasikan)"},
+    "posts": {"en": "Posts", "id": "Formasi"},
+    "vacancies": {"en": "Vacant posts", "id": "Formasi kosong"},
+    "unassigned_families": {"en": "Families without a facilitator", "id": "Keluarga tanpa pendamping"},
+    "caseload_mean": {"en": "Caseload, mean", "id": "Beban kerja, rata-rata"},
+    "caseload_p95": {"en": "Caseload, 95th percentile", "id": "Beban kerja, persentil 95"},
+    "caseload_max": {"en": "Caseload, largest", "id": "Beban kerja, terbesar"},
+    "share_fac_over_cap": {"en": "Facilitators above 1:150", "id": "Pendamping di atas 1:150"},
+    "visits_per_family": {"en": "Home visits per family per month", "id": "Kunjungan rumah per keluarga per bulan"},
+    "share_unvisited_3m": {"en": "Families unvisited 3+ months", "id": "Keluarga tidak dikunjungi 3+ bulan"},
+    "visit_quality_mean": {"en": "Visit quality, mean", "id": "Kualitas kunjungan, rata-rata"},
+    "load_ratio_mean": {"en": "Load ratio, mean", "id": "Rasio beban, rata-rata"},
+    "share_time_admin": {"en": "Share of time on administration", "id": "Bagian waktu untuk administrasi"},
+    "burnout_mean": {"en": "Burnout, mean (0-1)", "id": "Burnout, rata-rata (0-1)"},
+    "share_burned_out": {"en": "Burned out (B > 0.5)", "id": "Mengalami burnout (B > 0,5)"},
+    "motivation_mean": {"en": "Motivation, mean", "id": "Motivasi, rata-rata"},
+    "skill_technical_mean": {"en": "Technical skill, mean", "id": "Keterampilan teknis, rata-rata"},
+    "skill_psychosocial_mean": {"en": "Psychosocial skill, mean", "id": "Keterampilan psikososial, rata-rata"},
+    "share_trained_12m": {"en": "Trained in the last 12 months", "id": "Dilatih dalam 12 bulan terakhir"},
+    "share_untrained_since_start": {"en": "Untrained since the start", "id": "Belum dilatih sejak awal"},
+    "trained": {"en": "Trained this month", "id": "Dilatih bulan ini"},
+    "hires": {"en": "Hires", "id": "Rekrutmen"},
+    "quits": {"en": "Quits", "id": "Berhenti"},
+    "quits_cum": {"en": "Quits, cumulative", "id": "Berhenti, kumulatif"},
+    "attrition_rate_year": {"en": "Attrition (per year)", "id": "Tingkat berhenti (per tahun)"},
+    "compliance_rate": {"en": "PKH compliance", "id": "Kepatuhan PKH"},
+    "behaviour_mean": {"en": "Family behaviour, mean", "id": "Perilaku keluarga, rata-rata"},
+    "graduations": {"en": "Graduations", "id": "Graduasi"},
+    "graduations_cum": {"en": "Graduations, cumulative", "id": "Graduasi, kumulatif"},
+    "exits": {"en": "Exits", "id": "Keluar"},
+    "entries": {"en": "Entries", "id": "Masuk"},
+    "cost_rp_month": {"en": "Cost per month (Rp)", "id": "Biaya per bulan (Rp)"},
+    "cost_rp_cum": {"en": "Cost, cumulative (Rp)", "id": "Biaya, kumulatif (Rp)"},
+    "cost_per_graduation_rp": {"en": "Cost per graduated family (Rp)", "id": "Biaya per keluarga graduasi (Rp)"},
+    "wisn_required": {"en": "Facilitators required (WISN)", "id": "Kebutuhan pendamping (WISN)"},
+    "wisn_ratio": {"en": "WISN ratio", "id": "Rasio WISN"},
+    "wisn_shortage": {"en": "WISN shortage (facilitators)", "id": "Kekurangan WISN (pendamping)"},
+}
+
+
+def text(key: str, lang: str = "en", **fmt: object) -> str:
+    """The string ``key`` in ``lang`` (English if untranslated, the key if unknown), formatted."""
+    entry = STRINGS.get(key)
+    if entry is None:
+        s = key
+    else:
+        s = entry.get(lang) or entry["en"]
+    return s.format(**fmt) if fmt else s
+
+
+def indicator_label(column: str, lang: str = "en") -> str:
+    """A readable label for a table column (its name, made readable, when it has no label)."""
+    entry = INDICATORS.get(column)
+    if entry is not None:
+        return entry.get(lang) or entry["en"]
+    return column.replace("_", " ").capitalize()
+
+
+def group_label(group: str, lang: str = "en") -> str:
+    """A parameter group's title."""
+    key = f"group.{group}"
+    return text(key, lang) if key in STRINGS else group.replace("_", " ").capitalize()
