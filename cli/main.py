@@ -103,6 +103,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # the scenario's name picks the default folder: sanitised like a batch run id (no '..', '/', absolute paths)
     out = Path(args.out) if args.out else Path("results") / store.safe_name(sc.name)
     checks.out_folder(out)
+    shown = out
     out = Path(os.path.abspath(out))  # '.' or 'x/..' have no name of their own to swap the set under
     foreign = io.foreign_files(out)
     if foreign:
@@ -140,7 +141,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"{row.district} ({row.caseload_mean:.0f} KPM/facilitator, WISN ratio {row.wisn_ratio:.2f})"
         for row in worst.itertuples()))
     t = res.manifest["timing_s"]
-    print(f"ran in {t['construct'] + t['run']:.2f} s; wrote {out}/regency.parquet|csv, districts.parquet|csv, manifest.json")
+    print(f"ran in {t['construct'] + t['run']:.2f} s; wrote {shown}/regency.parquet|csv, districts.parquet|csv, manifest.json")
     return 0
 
 

@@ -581,6 +581,8 @@ def check_manifest(m: Any, p: Path) -> None:
                     ("scenario_order", list), ("seeds", list)):
         if k in m and not isinstance(m[k], kind):
             raise BatchError(f"{p}: key '{k}': expected {'an object' if kind is dict else 'a list'}")
+    if not all(isinstance(x, str) for x in m.get("scenario_order", [])):
+        raise BatchError(f"{p}: key 'scenario_order': expected a list of scenario names")
 
 
 

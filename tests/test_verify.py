@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -343,3 +344,44 @@ def test_small_sobol_sample_is_warned_about(tmp_path: Path, capsys: pytest.Captu
     assert capsys.readouterr().err == ""
     bcli._warn_small_sample("sobol", False, 3, 2)
     assert capsys.readouterr().err == ""
+
+
+# --- damaged manifests --------------------------------------------------------------------------------------
+
+
+def _mutations(m: dict[str, Any]) -> list[tuple[list[Any], Any]]:
+    rid = next(iter(m["runs"]))
+    paths: list[list[Any]] = [["failed"], ["summary"], ["scenario_order"], ["scenarios"], ["identity"], ["runs"],
+                              ["format"], ["kind"], ["seeds"], ["design"]]
+    paths += [["runs", rid, k] for k in ("scale", "status", "replicate", "seed", "scenario", "files", "months")]
+    paths += [["runs", rid, "files", "regency"], ["runs", rid, "files", "regency", "path"],
+              ["runs", rid, "files", "regency", "sha256"]]
+    return [(p, v) for p in paths for v in ("DELETE", None, "x", {}, -1.5)]
+
+
+def test_compare_and_verify_survive_damaged_manifests(ref: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # every damaged manifest gives an answer (ok, or one error line), never an exception
+    import copy
+
+    m0 = json.loads((ref / "manifest.json").read_text(encoding="utf-8"))
+    out = _copy(ref, tmp_path)
+    tried = 0
+    for path, value in _mutations(m0):
+        m = copy.deepcopy(m0)
+        o: Any = m
+        for k in path[:-1]:
+            o = o[k]
+        if value == "DELETE":
+            o.pop(path[-1], None)
+        else:
+            o[path[-1]] = value
+        (out / "manifest.json").write_text(json.dumps(m), encoding="utf-8")
+        for args in (["compare", str(out), "--csv", str(tmp_path / "c.csv")], ["compare", str(out), "--no-verify"],
+                     ["verify", str(out)]):
+            tried += 1
+            rc = cli.main(args)  # an exception here fails the test
+            err = capsys.readouterr().err
+            assert rc in (0, 1, 2), (path, value, args)
+            if rc == 2:
+                assert len([ln for ln in err.splitlines() if ln.startswith("error: ")]) == 1, (path, value, err)
+    assert tried >= 250
