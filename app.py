@@ -9,13 +9,22 @@ own state (ui.state); nothing here builds a model.
 
 from __future__ import annotations
 
+import os
+
 import solara
+import solara.server.settings
 
 from ui.compare import Compare
 from ui.districts import Districts
 from ui.explore import Explore
 from ui.layout import Layout
 from ui.sources import Sources
+
+# A closed browser tab's session (its model) is dropped a minute later, also when the app is
+# started with `solara run app.py` rather than `make run`; no usage telemetry leaves the machine.
+if "SOLARA_KERNEL_CULL_TIMEOUT" not in os.environ:
+    solara.server.settings.kernel.cull_timeout = "60s"
+solara.server.settings.telemetry.mixpanel_enable = False
 
 routes = [
     solara.Route(path="/", component=Explore, label="Explore", layout=Layout),

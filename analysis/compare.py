@@ -66,7 +66,8 @@ PCT = (0.0, 100.0)
 class Indicator:
     """An end-of-run indicator.
 
-    ``how``: state (last month) | scaled (last month / scale: a count of agents) | flow
+    ``how``: state (last month) | scaled (last month / scale: a count of agents) | transfers
+    (PKH + Sembako transfers summed over the run, Rp) | flow
     (mean of the last 12 months) | attrition (leavers per 100 facilitator-years, last 12
     months) | count (cumulative column / scale) | sum (sum over the months of the column
     / scale) | visits (home visits over the run, regency scale) | year (mean of the last
@@ -100,6 +101,8 @@ class Indicator:
 INDICATORS: tuple[Indicator, ...] = (
     Indicator("poverty_rate_pct", "Poverty rate", "% of population", "state", _num(2), bounds=PCT),
     Indicator("poor_people", "Poor people", "persons (regency scale)", "state", _num(0)),
+    Indicator("poverty_rate_pre_transfer_pct", "Poverty rate before transfers", "% of population, welfare without PKH and "
+              "Sembako", "state", _num(2), bounds=PCT, optional=True),
     Indicator("caseload_mean", "Caseload, mean", "KPM families per facilitator", "state", _num(1)),
     Indicator("caseload_p95", "Caseload, 95th percentile", "KPM families per facilitator", "state", _num(1)),
     Indicator("share_fac_over_cap", "Facilitators above 1:150", "share of facilitators (0-1)", "state", _pct(1), _pp(1),
@@ -141,6 +144,8 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("cost_apbd_year", "Cost per year, APBD", "Rp a year, last 12 months: the regency", "year", _rp,
               optional=True, column="cost_apbd_rp_month"),
     Indicator("cost_per_graduation_rp", "Cost per graduated family", "Rp per graduation", "state", _rp),
+    Indicator("transfers_cum", "Transfers to families, cumulative", "Rp over the run: PKH and Sembako (APBN)",
+              "transfers", _rp, optional=True, column="transfers_pkh_rp_month"),
 )
 BY_NAME: dict[str, Indicator] = {i.name: i for i in INDICATORS}
 
@@ -203,6 +208,8 @@ def end_values(reg: pd.DataFrame, scale: float = 1.0, indicators: Sequence[Indic
             out[ind.name] = float(last[col]) / scale
         elif ind.how == "sum":
             out[ind.name] = float(months[col].sum()) / scale
+        elif ind.how == "transfers":
+            out[ind.name] = float(months["transfers_pkh_rp_month"].sum() + months["transfers_sembako_rp_month"].sum())
         elif ind.how == "visits":
             out[ind.name] = float((months["visits_per_family"] * months["families"]).sum()) / scale
         else:
@@ -318,8 +325,8 @@ def format_icer(c: Comparison) -> list[str]:
     w = max(8, *(len(n) for n in c.scenarios))
     lines = [f"Cost-effectiveness against '{c.baseline}': extra facilitation cost over the run / extra effect, "
              "paired by replicate; 95% interval by Fieller's method (bootstrap over replicate pairs as a check)",
-             f"  {'scenario':<{w}}  {'n':>3}  {'effect':<26}  {'extra effect [95%]':>32}  {'cost per unit':>14}  "
-             f"{'95% interval (Fieller)':>30}  {'bootstrap':>30}"]
+             f"  {'scenario':<{w}}  {'n':>3}  {'cost':<13}  {'effect':<26}  {'extra effect [95%]':>32}  "
+             f"{'cost per unit':>14}  {'95% interval (Fieller)':>30}  {'bootstrap':>30}"]
     for r in t.itertuples():
         d = 2 if r.effect == "poverty_pp" else 0
         eff = (f"{r.d_effect_mean:,.{d}f} [{r.d_effect_low:,.{d}f}, {r.d_effect_high:,.{d}f}]"
@@ -331,8 +338,11 @@ def format_icer(c: Comparison) -> list[str]:
         else:
             ci = str(r.icer_interval)
         boot = f"[{_rp(r.boot_low)}, {_rp(r.boot_high)}]" if r.boot_interval == "bounded" else str(r.boot_interval)
-        lines.append(f"  {r.scenario:<{w}}  {r.n:>3}  {r.label:<26}  {eff:>32}  {_cell(_rp, r.icer):>14}  {ci:>30}  {boot:>30}")
-    lines.append("  extra effects are in graduations, persons, visits and pp of poverty (regency scale)"
+        basis = "+ transfers" if r.basis != "facilitation" else "facilitation"
+        lines.append(f"  {r.scenario:<{w}}  {r.n:>3}  {basis:<13}  {r.label:<26}  {eff:>32}  {_cell(_rp, r.icer):>14}  "
+                     f"{ci:>30}  {boot:>30}")
+    lines.append("  cost: facilitation (honoraria, operations, supervision, courses) or facilitation + the extra PKH and "
+                 "Sembako transfers paid; extra effects are in graduations, persons, visits and pp of poverty (regency scale)"
                  + ("; unbounded: the extra effect is not distinguishable from 0, so no finite interval holds its "
                     "cost per unit" if (t["icer_interval"] == "unbounded").any() else ""))
     return lines

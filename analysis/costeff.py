@@ -11,6 +11,11 @@ is, per outcome:
     home visit           extra home visits over the run           visits_cum
     pp of poverty        lower poverty rate at the end, in pp    -poverty_rate_pct
 
+A second set of rows (``basis`` "facilitation + transfers") adds the paired difference of
+the PKH and Sembako transfers paid over the run (APBN): a lever that raises PKH
+compliance pays out more PKH, and part of its effect on poverty after transfers comes
+from that money, not from facilitation.
+
 The ICER is mean(dC) / mean(dE) (a ratio of means). Its 95% interval is Fieller's
 (Fieller 1954; Willan & O'Brien 1996, Health Economics 5: 297-305), from the means,
 variances and covariance of the paired differences with a t quantile (n - 1 degrees of
@@ -145,10 +150,13 @@ def paired(ends: pd.DataFrame, scenario: str, baseline: str, column: str) -> pd.
 def icer_table(ends: pd.DataFrame, names: list[str], baseline: str) -> pd.DataFrame:
     """One row per scenario (not the baseline) and effect: incremental cost, effect, ICER, intervals."""
     rows = []
-    for name in names:
+    bases = [("facilitation", ["cost_rp_cum"])]
+    if "transfers_cum" in ends:
+        bases.append(("facilitation + transfers", ["cost_rp_cum", "transfers_cum"]))
+    for name, (basis, cols) in ((n, b) for b in bases for n in names):
         if name == baseline or not (ends["scenario"] == name).any() or "cost_rp_cum" not in ends:
             continue
-        dc = paired(ends, name, baseline, "cost_rp_cum")
+        dc = sum((paired(ends, name, baseline, col) for col in cols[1:]), paired(ends, name, baseline, cols[0]))
         for eff in EFFECTS:
             if eff.column not in ends:
                 continue
@@ -162,7 +170,8 @@ def icer_table(ends: pd.DataFrame, names: list[str], baseline: str) -> pd.DataFr
             if status == "bounded" and me < 0:
                 status = "dominated" if mc > 0 else "bounded"
             rows.append({
-                "scenario": name, "baseline": baseline, "effect": eff.name, "label": eff.label, "unit": eff.unit,
+                "scenario": name, "baseline": baseline, "basis": basis, "effect": eff.name, "label": eff.label,
+                "unit": eff.unit,
                 "n": n, "d_cost_mean": mc, "d_cost_low": clo, "d_cost_high": chi,
                 "d_effect_mean": me, "d_effect_low": elo, "d_effect_high": ehi,
                 "icer": ratio, "icer_low": lo, "icer_high": hi, "icer_interval": status,

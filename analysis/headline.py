@@ -130,7 +130,7 @@ def icer_sentence(c: Comparison, name: str) -> str:
     t = c.icer
     if t.empty:
         return ""
-    sub = t[t["scenario"] == name]
+    sub = t[(t["scenario"] == name) & (t["basis"] == "facilitation")] if "basis" in t else t[t["scenario"] == name]
     parts = []
     for r in sub.itertuples():
         if r.icer_interval == "bounded" and math.isfinite(r.icer):
@@ -139,7 +139,14 @@ def icer_sentence(c: Comparison, name: str) -> str:
             parts.append(f"{r.label}: none (costs more and achieves less)")
         elif r.icer_interval == "unbounded":
             parts.append(f"{r.label}: interval unbounded (the effect is not distinguishable from 0)")
-    return ("Cost-effectiveness over the run: " + "; ".join(parts) + ".") if parts else ""
+    out = ("Cost-effectiveness over the run: " + "; ".join(parts) + ".") if parts else ""
+    if "basis" in t:
+        tr = t[(t["scenario"] == name) & (t["basis"] != "facilitation") & (t["effect"] == "out_of_poverty")]
+        if not tr.empty and tr.iloc[0]["icer_interval"] == "bounded":
+            r = tr.iloc[0]
+            out += (f" Counting the extra PKH and Sembako transfers it pays: {_rp_short(r.icer)} per person out of poverty "
+                    f"(95% interval {_rp_short(r.icer_low)} to {_rp_short(r.icer_high)}).")
+    return out
 
 
 def _rp_short(v: float) -> str:

@@ -279,10 +279,12 @@ def icer_html(c: Comparison) -> str:
             ci = text(r.icer_interval)
         boot = f"[{_rp(r.boot_low)}, {_rp(r.boot_high)}]" if r.boot_interval == "bounded" else text(r.boot_interval)
         icer = _rp(r.icer) if math.isfinite(r.icer) and r.icer_interval in ("bounded", "unbounded") else "-"
-        rows.append(f'<tr><td class="l">{text(r.scenario)}</td><td class="l">{text(r.label)}</td><td>{r.n}</td>'
+        rows.append(f'<tr><td class="l">{text(r.scenario)}</td><td class="l">{text(r.basis)}</td>'
+                    f'<td class="l">{text(r.label)}</td><td>{r.n}</td>'
                     f'<td>{_rp(r.d_cost_mean)}</td><td>{eff}<br><span class="ci">{eci}</span></td>'
                     f'<td><b>{icer}</b></td><td>{ci}</td><td class="ci">{boot}</td></tr>')
-    return ('<table class="scen"><thead><tr><th>scenario</th><th>effect</th><th>n</th><th>extra cost over the run</th>'
+    return ('<table class="scen"><thead><tr><th>scenario</th><th>cost counted</th><th>effect</th><th>n</th>'
+            '<th>extra cost over the run</th>'
             '<th>extra effect [95%]</th><th>cost per unit</th><th>95% interval (Fieller)</th><th>bootstrap check</th>'
             f'</tr></thead><tbody>{"".join(rows)}</tbody></table>')
 

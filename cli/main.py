@@ -33,6 +33,7 @@ EXIT_BAD_INPUT = 2
 SUMMARY: list[tuple[str, str, str, Callable[[float], str]]] = [
     # (column, label, kind: state|flow, formatter)
     ("poverty_rate_pct", "Poverty rate (%)", "state", lambda v: f"{v:.2f}"),
+    ("poverty_rate_pre_transfer_pct", "Poverty rate before transfers (%)", "state", lambda v: f"{v:.2f}"),
     ("poor_people", "Poor people", "state", lambda v: f"{v:,.0f}"),
     ("families", "KPM families enrolled (regency scale)", "state", lambda v: f"{v:,.0f}"),
     ("facilitators", "Facilitators in post", "state", lambda v: f"{v:,.0f}"),
@@ -258,6 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli import batch as batch_cli
 
     batch_cli.add_commands(sub)
+    from calibration import cli as calibration_cli
+
+    calibration_cli.add_commands(sub)
     return ap
 
 

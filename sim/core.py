@@ -5,12 +5,12 @@ the invariants and the agents to run a month; they in turn need the model's type
 them against this Protocol instead of the class keeps the imports one-way (no cycle, not
 even a type-checking one): model -> processes -> core, never back. mypy checks that
 CaseloadModel satisfies it wherever the model passes itself to a phase. A new attribute a
-phase reads is declared here too.
+phase reads is declared here too. The family and post operations the phases call are
+functions of sim.population (model -> processes -> population -> core), not model methods.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from typing import Any, Protocol
 
@@ -42,6 +42,12 @@ class Model(Protocol):
     travel_min: np.ndarray
     population: np.ndarray
     nonkpm_poor: np.ndarray
+    outside_poor_growth: float    # factor applied to nonkpm_poor this month (sim.population)
+    welfare_location: float
+    initial_kpm_poor_share: float
+    profile: Any
+    family_agents: list[Any]
+    facilitator_agents: list[Any]
     changed_districts: set[int]
     # derived rates (CaseloadModel._derive)
     pkh_ratio: float
@@ -56,9 +62,16 @@ class Model(Protocol):
     graduations_month: int
     exits_month: int
     entries_month: int
+    entries_unfilled_month: int
+    entrants_poor_pre_month: int
+    leavers_poor_pre_month: int
     cost_month: float
     cost_lines: dict[str, float]    # this month's cost by line and funder (sim.processes.cost)
     graduated_districts: np.ndarray
+    district_due: np.ndarray      # admin backlog per kecamatan over the workforce warm-up (timebudget)
+    pkh_withheld_month: int       # family-months of PKH withheld (sim/processes/timebudget.py)
+    pkh_lost_month: int           # family-months of withheld PKH lost
+    pkh_arrears_month: int        # family-months of withheld PKH paid late
     cost_cum: float
     graduations_cum: int
     quits_cum: int
@@ -103,21 +116,6 @@ class Model(Protocol):
 
     def facilitator_at(self, post: int) -> Any:
         """The Facilitator agent holding ``post``, or None."""
-
-    def create_facilitators(self, posts_idx: Iterable[int]) -> None:
-        """Create Facilitator agents for newly filled posts."""
-
-    def vacate_posts(self, posts_idx: np.ndarray) -> None:
-        """Facilitators leave ``posts_idx``."""
-
-    def open_posts(self, districts: np.ndarray, fill_now: bool = False, lag_months: int | None = None) -> np.ndarray:
-        """Open new funded posts in ``districts``."""
-
-    def remove_families(self, rows: np.ndarray) -> None:
-        """Families in ``rows`` leave the programme."""
-
-    def add_families(self, n: int) -> None:
-        """Enrol ``n`` new families."""
 
     def refresh_caseload(self) -> None:
         """Recount every post's caseload."""

@@ -17,6 +17,13 @@ facilitator burnout), P2K2 coverage (sessions held / needed of the family's faci
 Equity across kecamatan (``EQUITY``): the weighted p90 - p10 spread of a kecamatan
 indicator and its mean over the worst-off 10% of families (people, for poverty).
 
+Poverty is reported after transfers (``poor_people``, ``poverty_rate_pct``: consumption
+including PKH and Sembako, as BPS measures it) and before them (``..._pre_transfer``: the
+same people without the transfer). The poor outside the programme get no transfer and count
+the same both ways (``outside_poor_people``). Entrants and leavers poor before transfers,
+and quota seats left empty because the outside could not supply an entrant, are counted
+each month (sim.population).
+
 WISN (WHO 2010 user's manual, docs/REFERENCES.md), per kecamatan, per year:
     AWT  = hours_per_month * 12 * (1 - leave_share)                    available working time
     activities with standard times taken from the model's own time budget:
@@ -49,7 +56,7 @@ BURNED_OUT = 0.5
 
 #: regency indicators also exposed through Mesa's DataCollector
 REPORTERS: tuple[str, ...] = (
-    "families", "poverty_rate_pct", "poor_people", "caseload_mean", "caseload_p95",
+    "families", "poverty_rate_pct", "poverty_rate_pre_transfer_pct", "poor_people", "caseload_mean", "caseload_p95",
     "share_fac_over_cap", "visits_per_family", "share_unvisited_3m", "share_unvisited_6m", "burnout_mean",
     "burnout_family_mean", "p2k2_coverage", "share_burned_out", "facilitators", "vacancies", "quits",
     "attrition_pct_year", "graduations", "compliance_rate", "behaviour_mean", "cost_rp_month",
@@ -176,12 +183,13 @@ def record(model: Model) -> None:
     act = fam.active
     f = ps.filled
 
-    # family counts by district in one pass: a 6-bit code per row, one bincount
+    # family counts by district in one pass: a 7-bit code per row, one bincount
     u8 = np.uint8
     bits = act.view(u8) | (fam.poor.view(u8) << u8(1)) | ((fam.months_since_visit >= 3).view(u8) << u8(2))
     bits |= (fam.pkh.view(u8) << u8(3)) | (fam.compliant.view(u8) << u8(4)) | ((fam.fac >= 0).view(u8) << u8(5))
-    counts = np.bincount(fam.district * 64 + bits, minlength=nd * 64)[: nd * 64].reshape(nd, 64)
-    codes = np.arange(64)
+    bits |= fam.poor_pre.view(u8) << u8(6)
+    counts = np.bincount(fam.district * 128 + bits, minlength=nd * 128)[: nd * 128].reshape(nd, 128)
+    codes = np.arange(128)
 
     def count(mask: int) -> np.ndarray:
         return counts[:, (codes & mask) == mask].sum(axis=1)
@@ -189,6 +197,8 @@ def record(model: Model) -> None:
     fam_by_d = count(1).astype(np.float64)
     kpm_poor_by_d = count(1 | 2) * hh
     poor_by_d = kpm_poor_by_d + model.nonkpm_poor
+    kpm_poor_pre_by_d = count(1 | 64) * hh
+    poor_pre_by_d = kpm_poor_pre_by_d + model.nonkpm_poor
     pop = float(model.population.sum())
     n_fam = int(fam_by_d.sum())
 
@@ -212,6 +222,12 @@ def record(model: Model) -> None:
     pkh_by_d = count(1 | 8)
     assigned_by_d = count(1 | 32)
 
+    # admin backlog and withheld PKH payments (sim/processes/timebudget.py)
+    backlog_by_d = np.bincount(fam.district, weights=fam.admin_due * act, minlength=nd)
+    backlog_h_by_d = np.bincount(ps.district[f], weights=ps.admin_backlog_h[f], minlength=nd)
+    held_by_d = np.bincount(fam.district, weights=act & fam.pkh & fam.pay_held, minlength=nd)
+    pkh_month_rp = p["pkh_transfer_rp_family_year"] / 12.0
+
     # cost is accounted by its own phase (sim.processes.cost); step 0 costs nothing
     lines = model.cost_lines
     model.graduations_cum += model.graduations_month
@@ -233,6 +249,10 @@ def record(model: Model) -> None:
         "poor_people": float(poor_by_d.sum()) / s,
         "poverty_rate_pct": 100.0 * _share(float(poor_by_d.sum()), pop),
         "kpm_poverty_rate": _share(float(kpm_poor_by_d.sum()) / hh, n_fam),
+        "poor_people_pre_transfer": float(poor_pre_by_d.sum()) / s,
+        "poverty_rate_pre_transfer_pct": 100.0 * _share(float(poor_pre_by_d.sum()), pop),
+        "kpm_poverty_rate_pre_transfer": _share(float(kpm_poor_pre_by_d.sum()) / hh, n_fam),
+        "outside_poor_people": float(model.nonkpm_poor.sum()) / s,
         "facilitators": n_fac,
         "posts": int(ps.open.sum()),
         "vacancies": int((ps.open & ~f).sum()),
@@ -249,6 +269,13 @@ def record(model: Model) -> None:
         "visit_quality_mean": float(ps.quality[f].mean()) if n_fac else 0.0,
         "load_ratio_mean": float(ps.load_ratio[f].mean()) if n_fac else 0.0,
         "share_time_admin": _share(float(ps.hours_admin[f].sum()), float(ps.hours_avail[f].sum())),
+        "share_time_spare": _share(float(ps.hours_spare[f].sum()), float(ps.hours_avail[f].sum())),
+        "admin_backlog_months": _share(float(backlog_by_d.sum()), n_fam),
+        "admin_backlog_h_per_facilitator": _share(float(backlog_h_by_d.sum()), n_fac),
+        "share_payments_held": _share(float(held_by_d.sum()), int(pkh_by_d.sum())),
+        "pkh_withheld_rp_month": model.pkh_withheld_month * pkh_month_rp * w,
+        "pkh_lost_rp_month": model.pkh_lost_month * pkh_month_rp * w,
+        "pkh_arrears_paid_rp_month": model.pkh_arrears_month * pkh_month_rp * w,
         "burnout_mean": float(ps.burnout[f].mean()) if n_fac else 0.0,
         "share_burned_out": _share(int((ps.burnout[f] > BURNED_OUT).sum()), n_fac),
         "motivation_mean": float(ps.motivation[f].mean()) if n_fac else 0.0,
@@ -267,6 +294,9 @@ def record(model: Model) -> None:
         "graduations_cum": model.graduations_cum * w,
         "exits": model.exits_month * w,
         "entries": model.entries_month * w,
+        "entries_unfilled": model.entries_unfilled_month * w,
+        "entrants_poor_pre_transfer": model.entrants_poor_pre_month * w,
+        "leavers_poor_pre_transfer": model.leavers_poor_pre_month * w,
         "cost_rp_month": lines["cost"],
         "cost_rp_cum": model.cost_cum,
         "cost_per_graduation_rp": (model.cost_cum / (model.graduations_cum * w)) if model.graduations_cum else float("nan"),
@@ -285,6 +315,9 @@ def record(model: Model) -> None:
             "population": model.population / s,
             "poor_people": poor_by_d / s,
             "poverty_rate_pct": 100.0 * poor_by_d / model.population,
+            "poor_people_pre_transfer": poor_pre_by_d / s,
+            "poverty_rate_pre_transfer_pct": 100.0 * poor_pre_by_d / model.population,
+            "outside_poor_people": model.nonkpm_poor / s,
             "facilitators": staff_by_d.astype(np.int64),
             "posts": posts_by_d,
             "vacancies": vac_by_d,
@@ -294,6 +327,9 @@ def record(model: Model) -> None:
             "visits_per_family": np.where(fam_by_d > 0, visits_by_d / np.maximum(fam_by_d, 1), 0.0),
             "share_unvisited_3m": np.where(fam_by_d > 0, unvisited_by_d / np.maximum(fam_by_d, 1), 0.0),
             "burnout_mean": np.where(staff_by_d > 0, burn_by_d / np.maximum(staff_by_d, 1), np.nan),
+            "admin_backlog_months": np.where(fam_by_d > 0, backlog_by_d / np.maximum(fam_by_d, 1), 0.0),
+            "admin_backlog_h_per_facilitator": np.where(staff_by_d > 0, backlog_h_by_d / np.maximum(staff_by_d, 1), np.nan),
+            "share_payments_held": np.where(pkh_by_d > 0, held_by_d / np.maximum(pkh_by_d, 1), 0.0),
             "compliance_rate": np.where(pkh_by_d > 0, comp_by_d / np.maximum(pkh_by_d, 1), np.nan),
             "behaviour_mean": np.where(fam_by_d > 0, beh_by_d / np.maximum(fam_by_d, 1), np.nan),
             "graduations": (np.bincount(model.graduated_districts, minlength=nd) if model.steps else np.zeros(nd)) * w,

@@ -5,7 +5,9 @@ staffing -> time budget -> visits -> families -> workforce -> cost -> record; a 
 at its slot, just before or just after the phase it names (never next to cost or record), and
 changes the model only through the lever surface (sim.surface) and the model's operations.
 State lives in numpy columns (sim.state); Facilitator and Family Mesa agents are handles
-onto those rows (sim.agents).
+onto those rows (sim.agents). The operations that change who is in the programme and who
+holds which post (enrol, remove, open, vacate, hire, rebalance) live in sim.population,
+below the phases: this module builds the initial state and wires the month.
 
 The constructor takes flat keyword arguments, so Mesa's SolaraViz and ``mesa.batch_run``
 can build it: ``CaseloadModel(profile="paper-2023", scale=0.1, rng=42, incentive_rp_month=4e6)``.
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -28,13 +30,13 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import invariants, metrics, params, warmup
+from sim import invariants, metrics, params, population, warmup
 from sim.agents import Facilitator, Family
 from sim.invariants import InvariantError as InvariantError  # re-exported
 from sim.processes import PHASES, cost, families, staffing, timebudget, visits, workforce
 from sim.profiles import Profile, load_profile
 from sim.rng import Streams
-from sim.state import Columns, FamilyState, PostState
+from sim.state import FamilyState, PostState
 from sim.surface import LeverSurface
 
 
@@ -137,7 +139,8 @@ class CaseloadModel(mesa.Model):
         self.family_weight = 1.0 / self.scale
         self.start = Month.parse(start)
         self.profile_name = profile
-        self.profile: Profile = load_profile(profile, scale=self.scale, household_size=self.p["household_size"])
+        self.profile: Profile = load_profile(profile, scale=self.scale, household_size=self.p["household_size"],
+                                             start_year=self.start.year)
         self.check = bool(check_invariants)
         self.policies: list[Policy] = list(policies or [])
         # not next to cost or record: a lever's cost must be booked by the cost phase, after it
@@ -160,7 +163,6 @@ class CaseloadModel(mesa.Model):
         self.travel_min = d["travel_min_per_visit"].to_numpy(dtype=np.float64)
         self.vulnerable = d["vulnerable"].to_numpy(dtype=bool)
         self.remoteness = d["remoteness"].to_numpy(dtype=np.float64)
-        self.district_kpm_share = d["kpm_families"].to_numpy(dtype=np.float64) / max(1, d["kpm_families"].sum())
 
         # what policy levers may change (sim.surface); the baseline until a lever acts
         self.surface = LeverSurface.baseline(self.n_districts, self.p)
@@ -176,10 +178,15 @@ class CaseloadModel(mesa.Model):
         # scenario of a replicate starts from the same state: the workforce is warmed up
         # first (families are then shared over the posts filled at the end of it)
         self.families = FamilyState(0)
+        self.district_due = np.zeros(self.n_districts)  # admin backlog per kecamatan over the warm-up
         self._init_posts()
         warmup.warm_up_workforce(self)
         self._init_families()
+        # the admin backlog at its steady state before the families' warm-up reads the visits
+        # (sim/processes/timebudget.py); the PKH payments withheld at the start after it
+        timebudget.spin_up(self)
         warmup.warm_up_families(self)
+        timebudget.initial_holds(self)
         self._init_poverty()
         self.cost_cum = 0.0
         self.graduations_cum = 0
@@ -230,9 +237,16 @@ class CaseloadModel(mesa.Model):
         self.graduations_month = 0
         self.exits_month = 0
         self.entries_month = 0
+        self.entries_unfilled_month = 0
+        self.entrants_poor_pre_month = 0
+        self.leavers_poor_pre_month = 0
         self.cost_month = 0.0
         self.cost_lines = cost.zero_lines()
         self.graduated_districts = np.empty(0, dtype=np.int64)
+        # admin backlog and late payments this month (sim/processes/timebudget.py), family-months
+        self.pkh_withheld_month = 0
+        self.pkh_lost_month = 0
+        self.pkh_arrears_month = 0
         self.surface.new_month()
 
     def incentive_for(self, districts: np.ndarray) -> np.ndarray:
@@ -259,9 +273,9 @@ class CaseloadModel(mesa.Model):
         ps.contract_month[rows] = rng.integers(1, 13, n)
         ps.filled[rows] = True
         ps.incentive_rp[rows] = self.incentive_for(ps.district[rows])
-        workforce.draw_traits(self, rows, rng)
+        population.draw_facilitator_traits(self, rows, rng)
         self.facilitator_agents = [None] * ps.capacity
-        self.create_facilitators(rows)
+        population.create_facilitators(self, rows)
 
     def _init_families(self) -> None:
         rng = self.streams["init"]
@@ -280,166 +294,34 @@ class CaseloadModel(mesa.Model):
             posts = np.flatnonzero(ps.filled & (ps.district == k))
             if fr.size and posts.size:
                 fam.fac[fr] = posts[np.arange(fr.size) % posts.size]
-        self._draw_family_traits(rows, rng, initial=True)
+        population.draw_family_traits(self, rows, rng, initial=True)
         self.family_agents = [None] * fam.capacity
-        self._create_family_handles(rows)
-
-    def _draw_family_traits(self, rows: np.ndarray, rng: np.random.Generator, initial: bool) -> None:
-        """Programmes, behaviour, consumption and contact history of new families in ``rows``."""
-        p = self.p
-        fam = self.families
-        n = rows.size
-        fam.pkh[rows] = rng.random(n) < self.profile.pkh_share
-        fam.sembako[rows] = rng.random(n) < self.profile.sembako_share
-        k = rng.beta(2.0, 3.0, (3, n))
-        fam.k_edu[rows], fam.k_health[rows], fam.k_fin[rows] = k[0], k[1], k[2]
-        fam.compliant[rows] = rng.random(n) < p["compliance_base"]
-        fam.months_since_visit[rows] = rng.integers(0, 7, n) if initial else 3
-        fam.rapport[rows] = rng.uniform(0.3, 0.8, n) if initial else 0.0
-        # shocks from their stationary law, not 0 (sim.warmup)
-        fam.shock[rows] = warmup.stationary_shock(p, rng, n)
-        fam.visits[rows] = 0
-        fam.entered_step[rows] = self.steps
-        z = rng.standard_normal(n)
-        sd = p["welfare_sd_initial"]
-        if initial:
-            # location so that the initial share of poor KPM matches the profile (see ODD 5)
-            t = families.transfers(self, rows)
-            c = np.log(np.clip(1.0 - t, 1e-6, None)) - sd * z - fam.shock[rows]
-            self.initial_kpm_poor_share = self._initial_poor_share()
-            self.welfare_location = float(np.quantile(c, 1.0 - self.initial_kpm_poor_share))
-        fam.log_perm[rows] = self.welfare_location + sd * z
-        t = families.transfers(self, rows)
-        fam.welfare[rows] = np.exp(fam.log_perm[rows] + fam.shock[rows]) + t
-        fam.poor[rows] = fam.welfare[rows] < 1.0
-        # months above the graduation line from a shock history drawn backwards (sim.warmup;
-        # for the initial families the warm-up draws them, after it has set their consumption)
-        if not initial:
-            fam.months_above[rows] = warmup.months_above_from_history(
-                p, fam.log_perm[rows].astype(np.float64), fam.shock[rows], t.astype(np.float64), rng)
-
-    def _initial_poor_share(self) -> float:
-        pr = self.profile
-        kpm_persons = pr.families_total / self.scale * self.p["household_size"]
-        return float(np.clip(self.p["share_poor_in_kpm"] * pr.poor_people_start / kpm_persons, 0.01, 0.95))
+        population.create_family_handles(self, rows)
 
     def _init_poverty(self) -> None:
         pr = self.profile
         share = self.profile.districts["population_share"].to_numpy(dtype=np.float64)
         self.population = pr.population_start * self.scale * share
         kpm_poor = self._kpm_poor_by_district()
-        nonkpm_total = max(0.0, pr.poor_people_start * self.scale - kpm_poor.sum())
-        self.nonkpm_poor = nonkpm_total * share
+        nonkpm_total = pr.poor_people_start * self.scale - kpm_poor.sum()
+        # the KPM poor share is solved to share_poor_in_kpm x the profile's poor (at most 0.95 of
+        # KPM members), so they exceed the profile's poor only by the rounding of whole families
+        # (share_poor_in_kpm = 1); the outside then starts with no poor rather than a negative count
+        if nonkpm_total < -self.p["household_size"]:
+            raise params.ParameterError(
+                f"share_poor_in_kpm: {kpm_poor.sum() / self.scale:.0f} poor KPM members exceed the profile's "
+                f"{pr.poor_people_start:.0f} poor people")
+        self.nonkpm_poor = max(nonkpm_total, 0.0) * share
+        self.outside_poor_growth = 1.0  # factor applied to the outside poor this month (population.grow_population)
 
     def _kpm_poor_by_district(self) -> np.ndarray:
         fam = self.families
         return np.bincount(fam.district[fam.poor], minlength=self.n_districts) * self.p["household_size"]
 
     # ------------------------------------------------------------------ agents
-    def create_facilitators(self, posts_idx: Iterable[int]) -> None:
-        """Create Facilitator agents for newly filled posts."""
-        for post in np.asarray(posts_idx, dtype=np.int64).tolist():
-            self.facilitator_agents[post] = Facilitator(self, post)
-
     def facilitator_at(self, post: int) -> Facilitator | None:
         """The facilitator holding ``post``, or None when it is vacant."""
         return self.facilitator_agents[post] if 0 <= post < len(self.facilitator_agents) else None
-
-    def _create_family_handles(self, rows: np.ndarray) -> None:
-        idx = rows.tolist()
-        agents = self.family_agents
-        for r, a in zip(idx, Family.create_many(self, idx), strict=True):
-            agents[r] = a
-
-    def vacate_posts(self, posts_idx: np.ndarray) -> None:
-        """Facilitators leave ``posts_idx``: the posts wait for the recruitment lag."""
-        if posts_idx.size == 0:
-            return
-        ps = self.posts
-        ps.filled[posts_idx] = False
-        lag = self.p["recruitment_lag_months"]
-        ps.refill_step[posts_idx] = np.where(ps.open[posts_idx], self.steps + max(lag, 1), -1)
-        ps.burnout[posts_idx] = 0.0
-        for post in posts_idx.tolist():
-            agent = self.facilitator_agents[post]
-            if agent is not None:
-                agent.remove()
-                self.facilitator_agents[post] = None
-        self.changed_districts.update(int(x) for x in np.unique(ps.district[posts_idx]))
-        staffing.rebalance(self)
-
-    def open_posts(self, districts: np.ndarray, fill_now: bool = False, lag_months: int | None = None) -> np.ndarray:
-        """Open new funded posts in ``districts`` (one per entry); return their indices.
-
-        A post is filled now (``fill_now``), or by the staffing phase ``lag_months`` months
-        on (default: the recruitment lag, at least 1; 0 = in this month's staffing phase).
-        """
-        ps = self.posts
-        n = len(districts)
-        if n == 0:
-            return np.empty(0, dtype=np.int64)
-        idx = _free_rows(ps, "open", self.facilitator_agents, n)
-        ps.open[idx] = True
-        ps.filled[idx] = False
-        ps.district[idx] = districts
-        if fill_now:
-            lag = 0
-        elif lag_months is not None:
-            lag = int(lag_months)
-        else:
-            lag = max(self.p["recruitment_lag_months"], 1)
-        ps.refill_step[idx] = self.steps + lag
-        if fill_now:
-            staffing.hire(self, idx, self.p["new_hire_skill"])
-        return idx
-
-    def remove_families(self, rows: np.ndarray) -> None:
-        """Families in ``rows`` leave the programme (graduation, natural exit or quota cut)."""
-        if rows.size == 0:
-            return
-        fam = self.families
-        poor_leavers = np.bincount(fam.district[rows][fam.poor[rows]], minlength=self.n_districts)
-        self.nonkpm_poor += poor_leavers * self.p["household_size"]
-        fam.active[rows] = False
-        fam.poor[rows] = False
-        fam.fac[rows] = -1
-        agents = self.family_agents
-        idx = rows.tolist()
-        gone = [agents[r] for r in idx]
-        for r in idx:
-            agents[r] = None
-        Family.remove_many(self, [a for a in gone if a is not None])
-
-    def add_families(self, n: int) -> None:
-        """Enrol ``n`` new families, spread over districts like the profile, into free rows."""
-        if n <= 0:
-            return
-        fam = self.families
-        rows = _free_rows(fam, "active", self.family_agents, n)
-        rng = self.streams["entries"]
-        dist = rng.choice(self.n_districts, size=n, p=self.district_kpm_share)
-        fam.active[rows] = True
-        fam.district[rows] = dist
-        fam.fac[rows] = -1
-        self._draw_family_traits(rows, rng, initial=False)
-        # poor entrants come from the poor outside the programme
-        poor_in = np.bincount(dist[fam.poor[rows]], minlength=self.n_districts) * self.p["household_size"]
-        self.nonkpm_poor = np.maximum(self.nonkpm_poor - poor_in, 0.0)
-        self._assign_to_least_loaded(rows)
-        self._create_family_handles(rows)
-        self.entries_month += n
-
-    def _assign_to_least_loaded(self, rows: np.ndarray) -> None:
-        fam = self.families
-        ps = self.posts
-        load = np.bincount(fam.fac[fam.active & (fam.fac >= 0)], minlength=ps.capacity)
-        for k in np.unique(fam.district[rows]).tolist():
-            mine = rows[fam.district[rows] == k]
-            posts = np.flatnonzero(ps.filled & (ps.district == k))
-            if posts.size == 0:
-                continue
-            order = posts[np.argsort(load[posts], kind="stable")]
-            fam.fac[mine] = order[np.arange(mine.size) % order.size]
 
     def refresh_caseload(self) -> None:
         """Recount every post's caseload (regency scale) from the families' assignments."""
@@ -512,20 +394,6 @@ class CaseloadModel(mesa.Model):
     def check_invariants(self) -> None:
         """Raise InvariantError when conservation or bounds fail (run each step in tests)."""
         invariants.check(self)
-
-
-def _free_rows(cols: Columns, in_use: str, handles: list[Any], n: int) -> np.ndarray:
-    """``n`` rows of ``cols`` whose column ``in_use`` (``active``, ``open``) is False.
-
-    Grows the columns and the handle list (one Mesa agent or None per row) together when
-    there are too few, so the two always have one entry per row.
-    """
-    free = np.flatnonzero(~getattr(cols, in_use))
-    if free.size < n:
-        cols.grow(cols.capacity + n)
-        handles.extend([None] * (cols.capacity - len(handles)))
-        free = np.flatnonzero(~getattr(cols, in_use))
-    return free[:n]
 
 
 _PHASE_FN = {

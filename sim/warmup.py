@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+# the stationary shock law is also what entrants draw from, so it lives with enrolment
+from sim.population import months_above_from_history, shock_sd, stationary_shock, transfers
 from sim.processes import families, staffing, timebudget, visits, workforce
 
 #: the CaseloadModel under construction. Typed loosely: the warm-up sets Mesa's step counter
@@ -47,40 +49,6 @@ WORKFORCE_MONTHS = 60
 #: months the families' welfare and graduation are run before month 1: graduation thins the
 #: top tail on a time scale of a year or two (6 months above the line, then a visited month)
 FAMILY_MONTHS = 12
-
-
-def shock_sd(p: dict) -> float:
-    """Stationary s.d. of the AR(1) consumption shock: sd / sqrt(1 - rho^2)."""
-    rho = p["welfare_persistence"]
-    return float(p["welfare_shock_sd"] / np.sqrt(max(1.0 - rho * rho, 1e-9)))
-
-
-def stationary_shock(p: dict, rng: np.random.Generator, n: int) -> np.ndarray:
-    """Shocks drawn from the AR(1)'s stationary law (normal: the shock sums ~10 innovations)."""
-    return (shock_sd(p) * rng.standard_normal(n)).astype(np.float32)
-
-
-def months_above_from_history(p: dict, log_perm: np.ndarray, shock: np.ndarray, transfers: np.ndarray,
-                              rng: np.random.Generator) -> np.ndarray:
-    """Consecutive months above the graduation threshold, from a shock history drawn backwards.
-
-    A stationary Gaussian AR(1) is time-reversible, so past shocks follow
-    s[t-1] = rho s[t] + sqrt(1 - rho^2) sd_stat z. The count is capped at graduation_months
-    (only whether it has been reached matters).
-    """
-    g = int(p["graduation_months"])
-    rho = p["welfare_persistence"]
-    innov = np.sqrt(max(1.0 - rho * rho, 0.0)) * shock_sd(p)
-    thr = p["graduation_threshold"]
-    s = shock.astype(np.float64)
-    run = np.zeros(s.size, dtype=np.int16)
-    alive = np.ones(s.size, dtype=bool)
-    for _ in range(g):
-        above = np.exp(log_perm + s) + transfers >= thr
-        alive &= above
-        run += alive
-        s = rho * s + innov * rng.standard_normal(s.size)
-    return run
 
 
 def _run_minima(p: dict, rng: np.random.Generator, g: int, paths: int = 4000) -> np.ndarray:
@@ -193,7 +161,7 @@ def warm_up_families(model: CaseloadModel, months: int = FAMILY_MONTHS) -> None:
     # months of shocks, graduation, exits and refills (rows are re-drawn in place); float32
     # and draws only where needed keep a month to a few operations on the family columns
     f32 = np.float32
-    t = families.transfers(model, rows)
+    t = transfers(model, rows)
     thr = f32(p["graduation_threshold"])
     g_months = p["graduation_months"]
     assess = p["graduation_assessment_prob"]
@@ -313,7 +281,9 @@ def warm_up_families(model: CaseloadModel, months: int = FAMILY_MONTHS) -> None:
     fam.compliant[rows] = compliant
     fam.log_perm[rows] = lp
     fam.shock[rows] = s
-    fam.welfare[rows] = np.exp(lp + s) + t
+    market = np.exp(lp + s)
+    fam.poor_pre[rows] = market < 1.0
+    fam.welfare[rows] = market + t
     fam.poor[rows] = fam.welfare[rows] < 1.0
     # (a family lifted above the line by the last, small shift counts one month above)
     above_now = fam.welfare[rows] >= thr

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim import population
 from sim.model import CaseloadModel
 from sim.policies import build_policies
 
@@ -38,7 +39,7 @@ def vacate_share_of_posts(model: CaseloadModel, share: float = 0.3) -> np.ndarra
         chosen.extend(posts[:k].tolist())
     idx = np.asarray(chosen, dtype=np.int64)
     model.posts.open[idx] = False  # the posts are cut (unfunded): never refilled; later quits are, as in the control
-    model.vacate_posts(idx)
+    population.vacate_posts(model, idx)
     return idx
 
 
@@ -88,7 +89,7 @@ def test_more_facilitators_lower_the_caseload(run: Runner) -> None:
     # Seeds 1-4, months 1-24: caseload_mean -68.6 (groups of 4 of seeds 1-20: <= -67). Tolerance: < -25.
     def open_more(m: CaseloadModel) -> None:
         districts = m.posts.district[m.posts.filled][::3].astype(np.int64)
-        new = m.open_posts(districts, fill_now=True)
+        new = population.open_posts(m, districts, fill_now=True)
         assert m.posts.filled[new].all()
 
     diffs = []

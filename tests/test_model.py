@@ -10,7 +10,7 @@ import mesa
 import numpy as np
 import pytest
 
-from sim import params
+from sim import params, population
 from sim.agents import Facilitator, FacilitatorStatus, Family
 from sim.districts import DataError
 from sim.metrics import REPORTERS
@@ -170,11 +170,11 @@ def test_agents_after_vacancies_and_new_posts() -> None:
     m = CaseloadModel(scale=0.1, rng=4)
     filled = np.flatnonzero(m.posts.filled)
     leaving = [m.facilitator_at(int(p)) for p in filled[:3]]
-    m.vacate_posts(filled[:3])
+    population.vacate_posts(m, filled[:3])
     _assert_agents_match_state(m)
     assert all(m.facilitator_at(int(p)) is None for p in filled[:3])
     assert all(a not in m.agents for a in leaving)
-    new = m.open_posts(np.array([0, 5, 5]), fill_now=True)
+    new = population.open_posts(m, np.array([0, 5, 5]), fill_now=True)
     _assert_agents_match_state(m)
     assert all(m.facilitator_at(int(p)).status is FacilitatorStatus.ACTIVE for p in new)  # type: ignore[union-attr]
     m.step()
@@ -262,7 +262,7 @@ def test_visits_made_reach_the_facilitators_own_families(outcome_evaluation: boo
 def test_growing_the_family_columns_creates_no_phantom_families() -> None:
     probe = VisitProbe()
     m = CaseloadModel(scale=0.1, rng=1, policies=[*build_policies({"outcome_evaluation": {}}), probe])
-    m.add_families(int((~m.families.active).sum()) + 10)  # more entrants than free rows: the columns grow
+    population.enrol_families(m, int((~m.families.active).sum()) + 10)  # more entrants than free rows: the columns grow
     m.step()
     assert probe.visits_to_empty_rows == [0]
     assert probe.z[0].min() >= -5

@@ -14,7 +14,7 @@ from scipy import stats
 
 from analysis import compare, costeff, headline, report
 from analysis.intervals import clip
-from sim import metrics
+from sim import metrics, population
 from sim.model import CaseloadModel
 from sim.policies import build_policies
 from sim.processes import cost
@@ -87,7 +87,7 @@ def test_family_weighted_burnout_is_the_caseload_weighted_mean_of_facilitator_bu
 
 def test_no_contact_shares_are_one_when_no_family_can_be_visited() -> None:
     m = CaseloadModel(scale=0.1, rng=2)
-    m.vacate_posts(np.flatnonzero(m.posts.filled))  # nobody left to visit anyone ...
+    population.vacate_posts(m, np.flatnonzero(m.posts.filled))  # nobody left to visit anyone ...
     m.posts.refill_step[:] = -1  # ... and no post is refilled (posts vacant at the start included)
     for _ in range(7):
         m.step()
@@ -136,6 +136,8 @@ def _regency(scenario: str, rep: int, cost_month: float, grads: float, poor: flo
         "visits_per_family": 0.2, "share_unvisited_3m": 0.3, "graduations_cum": np.linspace(0, grads, MONTHS + 1),
         "cost_rp_month": month, "cost_rp_cum": np.cumsum(month), "cost_per_graduation_rp": 1.0, "posts": posts,
         "families": 1000, "vacancies": 0, "cost_apbn_rp_month": month, "cost_apbd_rp_month": 0.0,
+        "transfers_pkh_rp_month": np.where(steps > 0, 5e9 + (1e8 if scenario != "baseline" else 0.0), 0.0),
+        "transfers_sembako_rp_month": np.where(steps > 0, 2e9, 0.0),
     })
     df.loc[0, "posts"] = 354
     return df
@@ -186,6 +188,11 @@ def test_icer_on_a_synthetic_batch_has_known_value_and_fieller_interval(tmp_path
     # no effect on poverty at all: no finite interval, and the table says so
     pov = c.icer[(c.icer["scenario"] == "cap-150") & (c.icer["effect"] == "out_of_poverty")].iloc[0]
     assert pov["icer_interval"] == "unbounded" and math.isnan(pov["icer_low"])
+    # counting the transfers too: Rp100m a month more PKH paid, over the 12 months
+    tr = c.icer[(c.icer["basis"] == "facilitation + transfers") & (c.icer["effect"] == "graduation")].iloc[0]
+    assert tr["d_cost_mean"] == pytest.approx(D_COST + 12 * 1e8) and tr["icer"] == pytest.approx((D_COST + 12e8) / D_GRAD)
+    assert (c.icer[c.icer["basis"] == "facilitation"]["effect"].tolist()
+            == ["graduation", "out_of_poverty", "home_visit", "poverty_pp"])
     # the budget: APBN per year from the monthly lines, paired difference, horizon extrapolated past the run
     b = c.budget[(c.budget["scenario"] == "cap-150") & (c.budget["line"] == "cost_apbn")].iloc[0]
     assert b["year_mean"] == pytest.approx(12e9 + D_COST) and b["last12_diff_mean"] == pytest.approx(D_COST)

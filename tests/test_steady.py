@@ -39,15 +39,13 @@ TOLERANCE: dict[str, tuple[str, float]] = {
     "motivation_mean": ("r", 0.05),
     "compliance_rate": ("r", 0.03),
     "caseload_mean": ("r", 0.04),
-    # visits and burnout: measured +10% and -4%, from the placement of new families by the
-    # initial kecamatan shares (issue 6 section 4, placement: families pile up in Tambun
-    # Selatan and Pebayuran and leave the others lighter); with entrants placed where the
-    # leavers were, burnout is flat (0.407 -> 0.400). Tighten when placement is fixed.
-    "visits_per_family": ("r", 0.15),
-    "share_unvisited_3m": ("r", 0.08),
-    "burnout_mean": ("r", 0.08),
+    # visits and burnout: measured +3% and -0.3% (they were +10% and -4% while new families
+    # were still placed by the initial kecamatan shares, issue 6 section 4)
+    "visits_per_family": ("r", 0.08),
+    "share_unvisited_3m": ("r", 0.05),
+    "burnout_mean": ("r", 0.05),
     "vacancies": ("a", 8.0),                # posts (354 in all)
-    "graduations": ("r", 0.15),             # families a month, noisy: measured -3.5% (was -60%)
+    "graduations": ("r", 0.15),             # families a month, noisy: measured -2% (was -60%)
 }
 
 

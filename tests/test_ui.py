@@ -367,3 +367,30 @@ def test_poverty_chart_shows_bps_and_the_paper_next_to_the_model() -> None:
     assert ["2021-04-01", 6.22] in by_name["Levianto & Warsidi (2025)"]["data"]
     assert "Model estimate" in opt["title"]["subtext"] and "BPS" in opt["title"]["subtext"]
     assert len(by_name["Poverty rate (%)"]["data"]) == 29
+
+
+def test_fallback_headline_in_both_languages() -> None:
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from ui.compare import fallback_headline
+
+    c = SimpleNamespace(scenarios=["baseline", "cap-150"], baseline="baseline", table=pd.DataFrame([
+        {"indicator": "cost_rp_cum", "scenario": "cap-150", "diff_mean": 2e9, "diff_ci_low": 1.5e9, "diff_ci_high": 2.5e9},
+        {"indicator": "poverty_rate_pct", "scenario": "cap-150", "diff_mean": -0.1, "diff_ci_low": -0.2,
+         "diff_ci_high": 0.0},
+    ]))
+    en = fallback_headline(c, "en")
+    assert en.startswith("Compared with baseline, cap-150 changes the cost by Rp2.00 bn (95% interval Rp1.50 bn to Rp2.50 bn)")
+    assert "the poverty rate by -0.10 pp" in en and "model estimate" in en
+    assert fallback_headline(c, "id").startswith("Dibandingkan dengan baseline, cap-150 mengubah biaya sebesar Rp2.00 bn")
+
+
+def test_an_upload_never_shadows_a_scenario_file(session: VirtualKernelContext) -> None:
+    from ui import explore
+
+    explore.on_scenario_upload("baseline.toml", 30, b'name = "baseline"\n[parameters]\nincentive_rp_month = 4000000\n')
+    assert "uploaded-baseline" in state.uploaded.value
+    assert state.scenario_by_ref("baseline").parameters == {}
+    assert state.current_settings().base.name == "uploaded-baseline"

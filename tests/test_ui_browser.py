@@ -358,5 +358,5 @@ def test_ten_concurrent_sessions_no_cross_talk_bounded_memory(server: dict[str, 
     print(f"server RSS over the warm baseline of {base:.0f} MB: 10 sessions {peaks[0]:.0f} MB; "
           f"10 more after those closed {peaks[1]:.0f} MB")
     # 10 sessions at scale 0.1 cost tens of MB; a second wave after the first closed reuses that memory
-    assert peaks[0] < 600, peaks
-    assert peaks[1] < peaks[0] + 150, peaks
+    assert peaks[0] < 300, peaks
+    assert peaks[1] < peaks[0] + 100, peaks

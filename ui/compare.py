@@ -22,7 +22,7 @@ from analysis import compare as cmp
 from runs.scenario import ScenarioError
 from ui import charts, state
 from ui.files import csv_bytes
-from ui.i18n import indicator_label
+from ui.i18n import indicator_label, text
 from ui.jobs import CompareJob
 from ui.session import SCALES, scenario_names
 from ui.widgets import Heading
@@ -53,48 +53,45 @@ solara.lab.on_kernel_start(_cancel_on_close)
 
 
 def headline(c: Any, lang: str = "en") -> str:
-    """The plain-language statement of the comparison (analysis.compare's, when it has one)."""
-    for mod_name in ("analysis.compare", "analysis.report", "analysis.headline"):
+    """The plain-language statement of the comparison: the report's (analysis.headline) in English.
+
+    The report's statement is English only; in Bahasa Indonesia the page gives the same
+    paired differences in a sentence of its own (``fallback_headline``).
+    """
+    if lang == "en":
         try:
-            mod = __import__(mod_name, fromlist=["headline"])
-        except ImportError:
-            continue
-        fn = getattr(mod, "headline", None)
-        if callable(fn):
-            try:
-                out = fn(c)
-            except Exception:  # an older or newer signature: fall back to the statement below
-                continue
-            if isinstance(out, str):
-                return out
-            if isinstance(out, (list, tuple)):
-                return " ".join(str(x) for x in out)
-    return fallback_headline(c)
+            from analysis.headline import headline as report_headline
+
+            out = report_headline(c)
+            return " ".join(out) if isinstance(out, (list, tuple)) else str(out)
+        except Exception:  # a comparison the report's statement cannot read: the page's own sentence
+            pass
+    return fallback_headline(c, lang)
 
 
-def fallback_headline(c: Any) -> str:
-    """'Compared with B, S costs X more (95% interval) and changes poverty by Y pp (interval)'."""
+def fallback_headline(c: Any, lang: str = "en") -> str:
+    """'Compared with B, S changes the cost by X (95% interval ...), the poverty rate by Y pp (...)'."""
     tab = c.table
     parts = []
     for name in c.scenarios:
         if name == c.baseline:
             continue
         bits = []
-        for ind_name, what in (("cost_rp_cum", "changes the cost by"), ("poverty_rate_pct", "the poverty rate by"),
-                               ("graduations_cum", "graduations by")):
+        for ind_name in ("cost_rp_cum", "poverty_rate_pct", "graduations_cum"):
             row = tab[(tab["indicator"] == ind_name) & (tab["scenario"] == name)]
-            if row.empty:
+            if row.empty or ind_name not in cmp.BY_NAME:
                 continue
             r = row.iloc[0]
             ind = cmp.BY_NAME[ind_name]
             if not math.isfinite(r["diff_mean"]):
                 continue
-            iv = (f" (95% interval {ind.diff(r['diff_ci_low'])} to {ind.diff(r['diff_ci_high'])})"
-                  if math.isfinite(r["diff_ci_low"]) else "")
             unit = " pp" if ind_name == "poverty_rate_pct" else ""
-            bits.append(f"{what} {ind.diff(r['diff_mean'])}{unit}{iv}")
+            iv = (" (" + text("headline.interval", lang, lo=ind.diff(r["diff_ci_low"]) + unit,
+                              hi=ind.diff(r["diff_ci_high"]) + unit) + ")"
+                  if math.isfinite(r["diff_ci_low"]) else "")
+            bits.append(f"{text('headline.' + ind_name, lang)} {ind.diff(r['diff_mean'])}{unit}{iv}")
         if bits:
-            parts.append(f"Compared with {c.baseline}, {name} " + "; ".join(bits) + " over the run (model estimate).")
+            parts.append(text("headline", lang, base=c.baseline, name=name, bits="; ".join(bits)))
     return " ".join(parts)
 
 

@@ -22,7 +22,7 @@ from sim.model import CaseloadModel
 from ui import charts, state
 from ui.files import display_name
 from ui.geo import MAX_GEOJSON_BYTES, GeoError, boundaries_from_env, kecamatan, parse_geojson, tile_layout
-from ui.i18n import indicator_label
+from ui.i18n import fact_label, indicator_label
 from ui.session import ExploreRun
 from ui.widgets import FileUpload, Heading
 
@@ -80,7 +80,8 @@ def family_facts(f: Any) -> dict[str, Any]:
 
 
 def _facts_table(facts: dict[str, Any]) -> None:
-    rows = "".join(f"<tr><th style='text-align:left;padding-right:12px'>{html.escape(str(k))}</th>"
+    lang = state.lang.value
+    rows = "".join(f"<tr><th style='text-align:left;padding-right:12px'>{html.escape(fact_label(k, lang))}</th>"
                    f"<td>{html.escape(str(v))}</td></tr>" for k, v in facts.items())
     solara.HTML(tag="table", unsafe_innerHTML=rows, classes=["caseload-facts"])
 

@@ -33,8 +33,9 @@ t = state.t
 
 #: the live charts: (title key, regency columns, horizontal reference line, flows)
 LINE_CHARTS: tuple[tuple[str, tuple[str, ...], float | None, bool], ...] = (
-    ("chart.burnout", ("burnout_mean", "share_burned_out", "attrition_rate_year"), None, False),
-    ("chart.visits", ("visits_per_family", "share_unvisited_3m"), None, False),
+    ("chart.burnout", ("burnout_mean", "burnout_family_mean", "share_burned_out"), None, False),
+    ("chart.attrition", ("attrition_pct_year",), None, True),
+    ("chart.visits", ("visits_per_family", "share_unvisited_3m", "share_unvisited_6m", "p2k2_coverage"), None, False),
     ("chart.training", ("share_trained_12m", "share_untrained_since_start"), None, False),
     ("chart.cost", ("cost_rp_month",), None, True),
     ("chart.wisn", ("wisn_ratio",), 1.0, False),
@@ -123,6 +124,8 @@ def on_scenario_upload(name: str, size: int, data: bytes | None) -> None:
     except UploadError as e:
         state.message.set(str(e))
         return
+    if sc.name in scenario_names():  # never shadow a scenario of scenarios/ or a profile
+        sc = dataclasses.replace(sc, name=f"uploaded-{sc.name}")
     state.uploaded.set({**state.uploaded.value, sc.name: sc})
     choose_scenario(sc.name)
     state.message.set(t("upload.ok", name=sc.name))
@@ -136,7 +139,8 @@ def Controls() -> None:
     playing = state.playing.value
 
     def play_loop(cancel: threading.Event) -> None:
-        while state.playing.value and not cancel.is_set():
+        closed = state.session_closed_event()
+        while state.playing.value and not cancel.is_set() and not closed.is_set():
             r = state.run.value
             if r is None or r.finished:
                 state.playing.set(False)

@@ -56,7 +56,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "chart.poverty": {"en": "Poverty rate (%) next to BPS and the paper", "id": "Tingkat kemiskinan (%) dibanding BPS dan makalah"},
     "chart.caseload": {"en": "Caseload distribution (families per facilitator) and the 1:150 line",
                        "id": "Sebaran beban kerja (KPM per pendamping) dan garis 1:150"},
-    "chart.burnout": {"en": "Burnout and attrition", "id": "Kelelahan kerja (burnout) dan pengunduran diri"},
+    "chart.burnout": {"en": "Burnout", "id": "Kelelahan kerja (burnout)"},
+    "chart.attrition": {"en": "Attrition (% of facilitators per year)", "id": "Pengunduran diri (% pendamping per tahun)"},
     "chart.visits": {"en": "Home visits per family per month", "id": "Kunjungan rumah per keluarga per bulan"},
     "chart.training": {"en": "Training coverage", "id": "Cakupan pelatihan"},
     "chart.cost": {"en": "Cost per month (Rp)", "id": "Biaya per bulan (Rp)"},
@@ -137,6 +138,34 @@ STRINGS: dict[str, dict[str, str]] = {
     "col.year": {"en": "Year", "id": "Tahun"},
     "col.key": {"en": "Figure", "id": "Angka"},
     "error": {"en": "error: {msg}", "id": "error: {msg}"},
+    "headline": {"en": "Compared with {base}, {name} changes {bits} over the run (model estimate).",
+                 "id": "Dibandingkan dengan {base}, {name} mengubah {bits} selama simulasi (estimasi model)."},
+    "headline.interval": {"en": "95% interval {lo} to {hi}", "id": "interval 95% {lo} sampai {hi}"},
+    "headline.cost_rp_cum": {"en": "the cost by", "id": "biaya sebesar"},
+    "headline.poverty_rate_pct": {"en": "the poverty rate by", "id": "tingkat kemiskinan sebesar"},
+    "headline.graduations_cum": {"en": "graduations by", "id": "graduasi sebesar"},
+}
+
+#: labels of the facts shown when drilling down to a facilitator or a family
+FACTS: dict[str, dict[str, str]] = {
+    "id": {"en": "Agent id", "id": "Id agen"},
+    "district": {"en": "District", "id": "Kecamatan"},
+    "caseload": {"en": "Caseload (families)", "id": "Beban kerja (keluarga)"},
+    "burnout": {"en": "Burnout (0-1)", "id": "Burnout (0-1)"},
+    "motivation": {"en": "Motivation (0-1)", "id": "Motivasi (0-1)"},
+    "technical skill": {"en": "Technical skill (0-1)", "id": "Keterampilan teknis (0-1)"},
+    "psychosocial skill": {"en": "Psychosocial skill (0-1)", "id": "Keterampilan psikososial (0-1)"},
+    "tenure (months)": {"en": "Tenure (months)", "id": "Masa kerja (bulan)"},
+    "local": {"en": "Recruited locally", "id": "Rekrutan lokal"},
+    "pay (Rp/month)": {"en": "Pay (Rp/month)", "id": "Insentif (Rp/bulan)"},
+    "programmes": {"en": "Programmes", "id": "Program"},
+    "welfare (x poverty line)": {"en": "Welfare (x poverty line)", "id": "Kesejahteraan (x garis kemiskinan)"},
+    "poor": {"en": "Poor", "id": "Miskin"},
+    "behaviour: edu": {"en": "Behaviour: education", "id": "Perilaku: pendidikan"},
+    "behaviour: health": {"en": "Behaviour: health", "id": "Perilaku: kesehatan"},
+    "behaviour: fin": {"en": "Behaviour: household finance", "id": "Perilaku: keuangan keluarga"},
+    "compliant": {"en": "Met PKH conditions", "id": "Memenuhi komitmen PKH"},
+    "months since visit": {"en": "Months since the last visit", "id": "Bulan sejak kunjungan terakhir"},
 }
 
 #: labels of the indicators (table columns); a column missing here is shown by its name
@@ -171,7 +200,12 @@ INDICATORS: dict[str, dict[str, str]] = {
     "hires": {"en": "Hires", "id": "Rekrutmen"},
     "quits": {"en": "Quits", "id": "Berhenti"},
     "quits_cum": {"en": "Quits, cumulative", "id": "Berhenti, kumulatif"},
-    "attrition_rate_year": {"en": "Attrition (per year)", "id": "Tingkat berhenti (per tahun)"},
+    "attrition_pct_year": {"en": "Attrition (% per year)", "id": "Tingkat berhenti (% per tahun)"},
+    "share_unvisited_6m": {"en": "Families unvisited 6+ months", "id": "Keluarga tidak dikunjungi 6+ bulan"},
+    "burnout_family_mean": {"en": "Burnout of the family's facilitator", "id": "Burnout pendamping keluarga"},
+    "p2k2_coverage": {"en": "P2K2 sessions held (share)", "id": "Sesi P2K2 terlaksana (bagian)"},
+    "cost_apbn_rp_month": {"en": "Cost paid from APBN (Rp per month)", "id": "Biaya dari APBN (Rp per bulan)"},
+    "cost_apbd_rp_month": {"en": "Cost paid from APBD (Rp per month)", "id": "Biaya dari APBD (Rp per bulan)"},
     "compliance_rate": {"en": "PKH compliance", "id": "Kepatuhan PKH"},
     "behaviour_mean": {"en": "Family behaviour, mean", "id": "Perilaku keluarga, rata-rata"},
     "graduations": {"en": "Graduations", "id": "Graduasi"},
@@ -203,6 +237,12 @@ def indicator_label(column: str, lang: str = "en") -> str:
     if entry is not None:
         return entry.get(lang) or entry["en"]
     return column.replace("_", " ").capitalize()
+
+
+def fact_label(key: str, lang: str = "en") -> str:
+    """A drill-down fact's label (the key itself when it has none)."""
+    entry = FACTS.get(key)
+    return (entry.get(lang) or entry["en"]) if entry else key
 
 
 def group_label(group: str, lang: str = "en") -> str:

@@ -11,6 +11,7 @@ the pages depend on ``tick`` to redraw.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import solara
@@ -29,6 +30,16 @@ message = solara.reactive("")  # last error line of Explore (upload, reset)
 uploaded: solara.Reactive[dict[str, Scenario]] = solara.reactive({})
 boundaries: solara.Reactive[tuple[dict[str, Any], str] | None] = solara.reactive(None)
 selected_district = solara.reactive("")  # kemendagri code
+
+
+def session_closed_event() -> threading.Event:
+    """An event set when this session's kernel is closed (a never-set one outside a server)."""
+    try:
+        import solara.server.kernel_context as kc
+
+        return kc.get_current_context().closed_event
+    except (ImportError, RuntimeError, AttributeError):
+        return threading.Event()
 
 
 def t(key: str, **fmt: object) -> str:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import population
 from sim.params import unknown_name_message
 from sim.policies.base import PolicyError
 
@@ -94,4 +95,4 @@ def open_new_posts(model: CaseloadModel, districts: list[int], lag_months: int) 
     if not districts:
         return np.empty(0, dtype=np.int64)
     # the staffing phase (which runs after the levers) fills posts whose refill step has come
-    return model.open_posts(np.asarray(districts, dtype=np.int64), lag_months=None if lag_months < 0 else lag_months)
+    return population.open_posts(model, np.asarray(districts, dtype=np.int64), lag_months=None if lag_months < 0 else lag_months)

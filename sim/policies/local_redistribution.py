@@ -16,7 +16,7 @@ never bounces back; a kecamatan whose only facilitator left is not served by ove
 another one). A non-local facilitator is moved first (a local one would lose her ties to
 the community); the one moved counts as non-local in her new kecamatan. Her former
 families are shared out in the donor kecamatan and the receiver's families are rebalanced;
-families who change facilitator lose their rapport (continuity, sim/processes/staffing.py).
+families who change facilitator lose their rapport (continuity, sim/population.py).
 Her pay follows the receiver's regional multiplier. With ``donor_max_caseload`` > 0 a
 kecamatan gives up a facilitator only if it keeps at most that many families per
 facilitator (moving only staff it can spare); 0 equalises loads.
@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import population
 from sim.params import IDEAL_CASELOAD
 from sim.policies._common import Quota, families_by_district, load_per_post, open_new_posts, posts_by_district
 from sim.policies.base import Lever, register
@@ -113,7 +114,7 @@ class LocalRedistribution(Lever):
             changed.update((d, r))
             moved += 1
         if changed:
-            staffing.rebalance(model, changed)
+            population.rebalance(model, changed)
         self.moved_total += moved
         return moved
 

@@ -5,7 +5,8 @@ Behaviour (education, health, household finance; each K in [0, 1]):
     K    += eta * Q * dose * (1 - K) - decay * K                    (Filene et al. 2013; Nievar et al. 2010)
 Compliance (PKH, verified each quarter in March, June, September, December):
     P(comply) = base + kappa * exp(-months_since_visit / memory) + beta * (mean(K_edu, K_health) - 0.5)
-    A PKH family that fails loses its PKH payment until the next verification.
+    A PKH family that fails loses its PKH payment until the next verification. A family whose
+    verification data is late has its PKH payment withheld (sim/processes/timebudget.py).
 Welfare (consumption per person / poverty line):
     log_perm += (g_macro + g_behaviour * mean(K)) / 12;  shock = rho * shock + sd * eps
     welfare   = exp(log_perm + shock) + transfers (PKH if compliant, Sembako)
@@ -16,7 +17,9 @@ Graduation: welfare >= graduation_threshold for graduation_months in a row, and 
 this month that ends in graduation (probability graduation_assessment_prob): graduation
 needs the facilitator's assessment, so it slows when facilitators are overloaded.
 Natural exits at natural_exit_rate_year. New families fill the programme quota of the
-year; poor entrants come from, and poor leavers return to, the poor outside the programme.
+year, placed where the eligible poor outside the programme are now; entrants and leavers are
+counted by their welfare before transfers (sim.population: who is poor moving in or out of
+the programme is the same person, only the transfer changes).
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from sim import population
+from sim.population import transfers
 
 if TYPE_CHECKING:
     from sim.core import Model
@@ -36,13 +42,6 @@ def dose(visits_equiv: np.ndarray, v50: float | np.floating) -> np.ndarray:
     """Hill dose-response (n = 2) of home-visit frequency: 0 at no contact, 0.5 at v50."""
     vn = visits_equiv * visits_equiv
     return vn / (vn + v50 * v50)
-
-
-def transfers(model: Model, rows: np.ndarray | slice) -> np.ndarray:
-    """Transfers per person as a share of the poverty line for ``rows``."""
-    fam = model.families
-    pkh = (fam.pkh[rows] & fam.compliant[rows]) * np.float32(model.pkh_ratio)
-    return pkh + fam.sembako[rows] * np.float32(model.sembako_ratio)
 
 
 def step(model: Model) -> None:
@@ -87,6 +86,8 @@ def step(model: Model) -> None:
     fam.shock *= f32(p["welfare_persistence"])
     fam.shock += (eps - f32(0.5)) * f32(SQRT12 * p["welfare_shock_sd"])
     np.exp(fam.log_perm + fam.shock, out=fam.welfare)
+    np.less(fam.welfare, 1.0, out=fam.poor_pre)  # before transfers
+    fam.poor_pre &= act
     fam.welfare += transfers(model, slice(None))
     np.less(fam.welfare, 1.0, out=fam.poor)
     fam.poor &= act
@@ -107,17 +108,16 @@ def step(model: Model) -> None:
     model.graduations_month = graduates.size
     model.graduated_districts = fam.district[graduates].astype(np.int64)
     model.exits_month = exits.size
-    model.remove_families(np.concatenate([graduates, exits]))
+    population.remove_families(model, np.concatenate([graduates, exits]))
 
     excess = model.n_families - model.quota_target()
     if excess > 0:
         rows = np.flatnonzero(fam.active)
         cut = model.streams["exits"].choice(rows, size=excess, replace=False)
         model.exits_month += cut.size
-        model.remove_families(cut)
+        population.remove_families(model, cut)
     elif excess < 0:
-        model.add_families(-excess)
+        population.enrol_families(model, -excess)
 
     # the population grows; the poor outside the programme follow their trend
-    model.population = model.population * model.pop_growth_month
-    model.nonkpm_poor = model.nonkpm_poor * model.pop_growth_month * model.nonkpm_trend_month
+    population.grow_population(model)

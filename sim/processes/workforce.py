@@ -1,7 +1,7 @@
 """Phase 5, workforce: burnout, skills and training, motivation, quits and contract reviews.
 
 Burnout (Homer 1985; Evers et al.; docs/REFERENCES.md), with load ratio L from the time budget
-and three traits of each facilitator drawn when she is hired (``draw_traits``; Alarcon et al.
+and three traits of each facilitator drawn when she is hired (sim.population.draw_facilitator_traits; Alarcon et al.
 2009, Bakker & Demerouti 2007, Sonnentag & Fritz 2007): susceptibility s_i (lognormal, mean 1,
 log s.d. burnout_susceptibility_sd), overload threshold theta_i (normal around
 burnout_threshold, s.d. burnout_threshold_sd, clipped to [0.5, 1.5]) and recovery multiplier
@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import population
+
 if TYPE_CHECKING:
     from sim.core import Model
 
@@ -39,18 +41,6 @@ def motivation_target(model: Model, pay_ratio: np.ndarray) -> np.ndarray:
     """Motivation each facilitator tends to: a logistic of pay fairness (Herzberg)."""
     fairness = pay_ratio / np.sqrt(np.maximum(1.0, model.posts.load_ratio))
     return 1.0 / (1.0 + np.exp(-3.0 * (fairness - 1.0)))
-
-
-def draw_traits(model: Model, posts_idx: np.ndarray, rng: np.random.Generator) -> None:
-    """Burnout susceptibility, overload threshold and recovery multiplier of new holders."""
-    p = model.p
-    n = posts_idx.size
-    z = rng.standard_normal((3, n))
-    s_sd, r_sd = p["burnout_susceptibility_sd"], p["burnout_recovery_sd"]
-    ps = model.posts
-    ps.susceptibility[posts_idx] = np.exp(s_sd * z[0] - 0.5 * s_sd * s_sd)
-    ps.overload_threshold[posts_idx] = np.clip(p["burnout_threshold"] + p["burnout_threshold_sd"] * z[1], 0.5, 1.5)
-    ps.recovery_mult[posts_idx] = np.exp(r_sd * z[2] - 0.5 * r_sd * r_sd)
 
 
 def burnout_next(model: Model, b: np.ndarray) -> np.ndarray:
@@ -111,4 +101,4 @@ def step(model: Model) -> None:
     leavers = np.flatnonzero(quits | not_renewed)
     model.quits_month = leavers.size
     ps.tenure_months += f
-    model.vacate_posts(leavers)
+    population.vacate_posts(model, leavers)
