@@ -186,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli import batch as batch_cli
 
     batch_cli.add_commands(sub)
+    from calibration import cli as calibration_cli
+
+    calibration_cli.add_commands(sub)
     return ap
 
 

@@ -121,7 +121,7 @@ def execute(spec: RunSpec, attempt: int = 0) -> dict[str, Any]:
         _fault(spec.run_id, attempt)
         t0 = time.perf_counter()
         res = run_scenario(spec.scenario, seed=spec.seed, months=spec.months, scale=spec.scale,
-                           overrides=spec.overrides or None)
+                           overrides=spec.overrides or None, replicate=spec.replicate)
         files: dict[str, bytes] = {}
         for t, df in (("regency", res.regency), ("districts", res.district)):
             df.insert(0, "run_id", spec.run_id)

@@ -23,6 +23,7 @@ keys get a did-you-mean suggestion; types are strict (no "5" for 5, no nan or in
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import tomllib
@@ -47,6 +48,7 @@ TOP_KEYS: dict[str, str] = {
     "parameters": "table",
     "policies": "table",
     "sources": "table",
+    "posterior": "str",
 }
 
 
@@ -70,6 +72,7 @@ class Scenario:
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # {lever: {setting: value}}, as written
     sources: dict[str, str] = field(default_factory=dict)
     chain: list[str] = field(default_factory=list)              # files read, child first
+    posterior: str | None = None    # weighted posterior draws (Parquet) of a calibration; see posterior_draw
 
     def model_kwargs(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Keyword arguments for CaseloadModel (without rng).
@@ -96,7 +99,7 @@ class Scenario:
             "description": self.description, "description_id": self.description_id,
             "profile": self.profile, "months": self.months, "start": self.start, "scale": self.scale,
             "parameters": dict(self.parameters), "policies": {k: dict(v) for k, v in self.policies.items()},
-            "files": list(self.chain),
+            "files": list(self.chain), "posterior": self.posterior,
         }
 
 
@@ -256,8 +259,77 @@ def load(ref: str | Path, _seen: tuple[Path, ...] = ()) -> Scenario:
         policies={**{k: dict(v) for k, v in base.policies.items()}, **raw.get("policies", {})},
         sources={**base.sources, **raw.get("sources", {})},
         chain=[str(path), *base.chain] if "extends" in raw else [str(path)],
+        posterior=_posterior_path(raw, text, path) if "posterior" in raw else base.posterior,
     )
     return sc
+
+
+# ---------------------------------------------------------------------------- posterior draws
+# A scenario with ``posterior = "FILE.parquet"`` (written by ``caseload calibrate``; path
+# relative to the scenario file) runs replicate i with the parameters of posterior draw i:
+# draw i is picked by weight with a generator seeded by (POSTERIOR_KEY, i) only, so
+# replicate i gets the same draw in every scenario that extends the same posterior and
+# comparisons stay paired. The drawn values take precedence over the scenario's
+# [parameters]; sweep overrides take precedence over the draw.
+
+POSTERIOR_KEY = 0xCA11B
+
+
+def _posterior_path(raw: dict[str, Any], text: str, path: Path) -> str:
+    ref = Path(raw["posterior"])
+    full = ref if ref.is_absolute() else (path.parent / ref)
+    try:
+        _posterior_table(str(full.resolve()))
+    except ScenarioError as e:
+        raise ScenarioError(f"{_where(path, 'posterior', _line_of(text, 'posterior'))}: {e}") from None
+    return str(full.resolve())
+
+
+def _posterior_table(path: str) -> tuple[tuple[str, ...], Any, Any]:
+    """(parameter names, values matrix, normalised weights) of a posterior file, checked."""
+    try:
+        stamp = Path(path).stat().st_mtime_ns
+    except OSError:
+        stamp = -1
+    return _posterior_table_at(path, stamp)
+
+
+@functools.lru_cache(maxsize=8)
+def _posterior_table_at(path: str, stamp: int) -> tuple[tuple[str, ...], Any, Any]:
+    """_posterior_table, cached per file version (a re-calibration replaces the file)."""
+    import numpy as np
+    import pandas as pd
+
+    try:
+        df = pd.read_parquet(path)
+    except FileNotFoundError:
+        raise ScenarioError(f"posterior file not found: {path}") from None
+    except Exception as e:
+        raise ScenarioError(f"posterior file {path}: not a readable Parquet file ({e})") from None
+    names = tuple(c for c in df.columns if c not in ("weight", "generation"))
+    if "weight" not in df.columns or df.empty or not names:
+        raise ScenarioError(f"posterior file {path}: expected parameter columns and a 'weight' column with rows")
+    for n in names:
+        if n not in params.PARAMS:
+            raise ScenarioError(f"posterior file {path}: column {n!r}: {params.unknown_name_message(n, params.PARAMS)}")
+    w = df["weight"].to_numpy(dtype=float)
+    if not (np.all(np.isfinite(w)) and np.all(w >= 0) and w.sum() > 0):
+        raise ScenarioError(f"posterior file {path}: weights must be finite, >= 0 and not all 0")
+    return names, df[list(names)].to_numpy(dtype=float), w / w.sum()
+
+
+def posterior_draw(path: str, replicate: int) -> dict[str, Any]:
+    """The parameters of posterior draw ``replicate`` (same for every scenario: paired)."""
+    import numpy as np
+
+    names, values, w = _posterior_table(path)
+    k = int(np.random.default_rng(np.random.SeedSequence([POSTERIOR_KEY, int(replicate)])).choice(len(w), p=w))
+    out: dict[str, Any] = {}
+    for j, n in enumerate(names):
+        v = float(values[k, j])
+        out[n] = round(v) if params.PARAMS[n].kind == "int" else v
+    params.validate(out, where=f"posterior file {path}")
+    return out
 
 
 def from_profile(profile: str) -> Scenario:

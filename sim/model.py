@@ -139,7 +139,8 @@ class CaseloadModel(mesa.Model):
         self.family_weight = 1.0 / self.scale
         self.start = Month.parse(start)
         self.profile_name = profile
-        self.profile: Profile = load_profile(profile, scale=self.scale, household_size=self.p["household_size"])
+        self.profile: Profile = load_profile(profile, scale=self.scale, household_size=self.p["household_size"],
+                                             start_year=self.start.year)
         self.check = bool(check_invariants)
         self.policies: list[Policy] = list(policies or [])
         # not next to cost or record: a lever's cost must be booked by the cost phase, after it
