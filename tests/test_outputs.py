@@ -42,7 +42,8 @@ def test_cost_has_its_own_phase_and_record_only_records() -> None:
     assert m.regency_table().iloc[0]["cost_rp_month"] == 0.0  # the initial state costs nothing
     # transfers: PKH to compliant PKH families, Sembako to Sembako families (APBN), outside the facilitation cost
     fam = m.families
-    pkh = (fam.active & fam.pkh & fam.compliant).sum() * m.family_weight * m.p["pkh_transfer_rp_family_year"] / 12
+    paid = (fam.active & fam.pkh & fam.compliant & ~fam.pay_held).sum() + m.pkh_arrears_month  # withheld: not paid
+    pkh = paid * m.family_weight * m.p["pkh_transfer_rp_family_year"] / 12
     assert r["transfers_pkh_rp_month"] == pytest.approx(pkh)
     assert r["cost_rp_month"] < r["transfers_pkh_rp_month"] + r["transfers_sembako_rp_month"]
 
