@@ -273,3 +273,11 @@ def test_counts_are_divided_by_the_scale_only_in_tables_that_hold_simulated_coun
     m = {"runs": {"a": {"scale": 0.25}, "b": {"scale": 0.5}}}
     assert compare.count_scales(m, ["posts", "families"]) == {"a": 0.25, "b": 0.5}
     assert compare.count_scales(m, ["posts", "families", "families_simulated"]) == {"a": 1.0, "b": 1.0}
+
+
+def test_a_batch_of_calibrated_scenarios_is_not_called_uncalibrated() -> None:
+    m = {"scenarios": {"baseline": {"posterior": "calibration/out/posterior.parquet"}, "cap-150": {"posterior": None}}}
+    assert not headline.calibrated(m)  # one scenario on the defaults: the comparison is not calibrated
+    m["scenarios"]["cap-150"]["posterior"] = "calibration/out/posterior.parquet"
+    assert headline.calibrated(m)
+    assert not headline.calibrated({"scenarios": {}}) and headline.calibrated({"posterior": {"draws": 10}})
