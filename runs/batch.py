@@ -74,10 +74,22 @@ def plan_batch(scenarios: Sequence[Scenario], replicates: int, master_seed: int 
         x = sc.scale if scale is None else scale
         check_scale(sc, x)
         ident[sc.name] = {"hash": scenario_hash(sc, m, x), "months": m, "scale": x, "profile": sc.profile}
-        specs += [make_spec(sc, i, seeds[i], m, x) for i in range(replicates)]
+        specs += [make_spec(sc, i, seeds[i], m, x, overrides=_posterior_overrides(sc, i)) for i in range(replicates)]
     identity = {"kind": "batch", "master_seed": master_seed, "scenarios": ident}
     desc = (f"{len(scenarios)} scenario(s) ({', '.join(names)}) x {replicates} replicate(s), seed {master_seed}")
     return Plan("batch", identity, specs, list(scenarios), master_seed, replicates, describe=desc)
+
+
+def _posterior_overrides(scenario: Scenario, replicate: int) -> dict[str, Any] | None:
+    """A calibrated scenario's replicate i runs posterior draw i (the same in every scenario: paired).
+
+    Kept in the run spec as overrides, so the run id covers the drawn values.
+    """
+    if not scenario.posterior:
+        return None
+    from runs.scenario import posterior_draw
+
+    return posterior_draw(scenario.posterior, replicate)
 
 
 # ---------------------------------------------------------------------------- running

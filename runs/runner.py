@@ -34,15 +34,22 @@ def run_scenario(
     scale: float | None = None,
     overrides: dict[str, Any] | None = None,
     check_invariants: bool = False,
+    replicate: int | None = None,
 ) -> RunResult:
     """Build the model for ``scenario`` with ``seed``, run it, and return its tables.
 
     ``overrides`` maps model parameters and dotted lever settings (``caseload_cap.cap``) to
     values; a lever setting applies to a lever switched on in the scenario (else PolicyError).
+    A scenario with a posterior (calibration) runs with the parameters of posterior draw
+    ``replicate`` (0 when not given; runs.scenario.posterior_draw); ``overrides`` win.
     """
     n_months = params.check_structural("months", scenario.months if months is None else months)
     if overrides:
         params.validate(overrides)  # one check rule; unknown names get the closest ones
+    if scenario.posterior:
+        from runs.scenario import posterior_draw
+
+        overrides = {**posterior_draw(scenario.posterior, replicate or 0), **(overrides or {})}
     kwargs = scenario.model_kwargs(overrides)
     if scale is not None:
         kwargs["scale"] = scale

@@ -147,9 +147,13 @@ def _quota(t: _Toml, start_year: int) -> tuple[dict[int, int], str]:
     return quota, f"{source}; after {last} held at {listed[last]:,} up to {hold_until} ({hold_src})"
 
 
-def _spread(t: _Toml, districts: pd.DataFrame, src: dict[str, str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Full-scale KPM and facilitators per district row, and the spread rule text per row."""
-    n_families, src["families_total"] = t.figure("families.total", "count")
+def _spread(t: _Toml, districts: pd.DataFrame, src: dict[str, str],
+            families: tuple[int, str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full-scale KPM and facilitators per district row, and the spread rule text per row.
+
+    ``families`` (total, source) replaces families.total (an earlier start year's count).
+    """
+    n_families, src["families_total"] = families or t.figure("families.total", "count")
     n_facilitators, src["facilitators_total"] = t.figure("facilitators.total", "count")
     spread, spread_src = t.figure("families.spread", "str")
     if spread != "population_share":
@@ -198,6 +202,27 @@ def _spread(t: _Toml, districts: pd.DataFrame, src: dict[str, str]) -> tuple[np.
     return kpm, fac, rule
 
 
+def _history(t: _Toml, year: int, v: dict[str, Any], src: dict[str, str]) -> tuple[int, str] | None:
+    """Start figures of an earlier year from the profile's optional [history.YEAR] table.
+
+    A run that starts in a year listed there (calibration starts the official profile in
+    2017 to fit a trend) begins from that year's population, poverty and family count;
+    facilitators and everything else stay the profile's. None when the year is not listed.
+    """
+    hist = t.doc.get("history", {})
+    if not isinstance(hist, dict) or str(year) not in hist:
+        return None
+    node, prefix = hist[str(year)], f"history.{year}."
+    v["start_year"], src["start_year"] = year, f"run start year {year}: [history.{year}] of the profile"
+    for field, key, kind in (("population_start", "population", "count"),
+                             ("poverty_rate_pct", "poverty_rate_pct", "pct"),
+                             ("poor_people_start", "poor_people", "count")):
+        fkey = "poverty_rate_start_pct" if field == "poverty_rate_pct" else field
+        v[fkey], src[fkey] = t.figure(key, kind, node, prefix)
+    fam: tuple[int, str] = t.figure("families", "count", node, prefix)
+    return fam
+
+
 #: Plausibility bound: KPM persons may be at most this share of a kecamatan's population.
 #: PKH and BPNT/Sembako families are chosen from the Unified Database (Basis Data Terpadu,
 #: BDT 2015, TNP2K), which lists the 40% of the population with the lowest welfare; a
@@ -226,7 +251,7 @@ def _check_plausible(t: _Toml, df: pd.DataFrame, population: int, household_size
 
 
 def load_profile(name: str, scale: float = 1.0, data_dir: Path | None = None,
-                 household_size: float = 4.0) -> Profile:
+                 household_size: float = 4.0, start_year: int | None = None) -> Profile:
     """A data profile: the districts with KPM and facilitators spread by its rule, families scaled.
 
     ``scale`` is the share of families simulated: each simulated family stands for
@@ -236,6 +261,8 @@ def load_profile(name: str, scale: float = 1.0, data_dir: Path | None = None,
     scaling them would leave small kecamatan with one facilitator or none, which distorts
     caseloads, vacancies and burnout: see docs/ODD.md 2.5). People counts and quota_by_year
     are not scaled either. The profile is checked for plausibility (``_check_plausible``).
+    ``start_year`` (the run's first year): when the profile lists it in [history.YEAR], the
+    start figures (population, poverty, families) are that year's; otherwise the profile's own.
     """
     d = data_dir or _districts.DATA_DIR  # looked up at call time (tests swap it)
     t = _profile_toml(name, d)
@@ -255,8 +282,9 @@ def load_profile(name: str, scale: float = 1.0, data_dir: Path | None = None,
     ):
         v[field], src[field] = t.figure(key, kind)
     quota, src["quota_by_year"] = _quota(t, v["start_year"])
+    families = _history(t, start_year, v, src) if start_year is not None and start_year != v["start_year"] else None
     districts = load_districts(d)
-    kpm, fac, rule = _spread(t, districts, src)
+    kpm, fac, rule = _spread(t, districts, src, families)
     full = districts.copy()
     full["kpm_families"] = kpm
     _check_plausible(t, full, v["population_start"], household_size, src)
