@@ -41,7 +41,6 @@ import shutil
 import signal
 import socket
 import sys
-import tempfile
 import threading
 import time
 from collections import deque
@@ -264,7 +263,11 @@ def run_local(drv: Driver, jobs: int) -> None:
     """Run the queue on a spawn-context process pool; replace it when a worker dies."""
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")  # one thread per worker process
-    marker_dir = Path(tempfile.mkdtemp(prefix="caseload-batch-"))
+    # markers live in the batch folder, not in /tmp: a killed batch's are removed by the next command on the
+    # folder (BatchDir.clean_temp, under the lock), so nothing is left behind in a shared temporary folder
+    marker_dir = drv.bd.marker_dir
+    shutil.rmtree(marker_dir, ignore_errors=True)
+    marker_dir.mkdir(parents=True)
     ctx = mp.get_context("spawn")
 
     def new_pool() -> ProcessPoolExecutor:
@@ -346,27 +349,135 @@ def run_local(drv: Driver, jobs: int) -> None:
         shutil.rmtree(marker_dir, ignore_errors=True)
 
 
+def split_address(address: str) -> tuple[str, str, int]:
+    """(protocol, host, port) of a scheduler address such as tcp://host:8786, tls://[::1]:8786 or host:8786."""
+    proto, _, rest = address.rpartition("://")
+    proto = proto or "tcp"
+    host, _, port = rest.rpartition(":")
+    host = host.strip("[]")
+    if proto not in ("tcp", "tls") or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise BatchError(f"--scheduler {address}: expected tcp://HOST:PORT or tls://HOST:PORT")
+    return proto, host, int(port)
+
+
+def probe_scheduler(address: str, timeout_s: float) -> None:
+    """Check within ``timeout_s`` that ``address`` is a Dask scheduler; BatchError (one line) when not.
+
+    distributed's client trusts the first 8 bytes a server sends as a message length, so an
+    HTTP server or a listener that never replies makes it allocate without bound or wait
+    past its connect timeout. A Dask scheduler sends its handshake (8-byte little-endian
+    length, then a small msgpack message naming the pickle protocol) as soon as a TCP
+    connection opens; anything else is refused here. Over TLS the handshake is left to
+    distributed (only the connection and the TLS greeting are checked here).
+    """
+    import ssl
+    import struct
+
+    proto, host, port = split_address(address)
+    deadline = time.monotonic() + timeout_s
+
+    def left() -> float:
+        t = deadline - time.monotonic()
+        if t <= 0:
+            raise TimeoutError
+        return t
+
+    what = f"--scheduler {address}"
+    try:
+        sock = socket.create_connection((host, port), timeout=left())
+    except TimeoutError:
+        raise BatchError(f"{what}: cannot connect to a Dask scheduler (no answer within {timeout_s:g} s)") from None
+    except OSError as e:
+        raise BatchError(f"{what}: cannot connect to a Dask scheduler ({e.strerror or e})") from None
+    try:
+        if proto == "tls":
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE  # only checks that a TLS server answers; distributed verifies the certificate
+            sock.settimeout(left())
+            try:
+                sock = ctx.wrap_socket(sock, server_hostname=host)
+            except ssl.SSLError as e:
+                if any(w in str(e).upper() for w in ("CERTIFICATE", "ALERT")):  # a TLS peer refusing us: it speaks TLS
+                    return
+                raise BatchError(f"{what}: not a TLS server ({e.reason or e})") from None
+            return
+
+        def read(n: int) -> bytes:
+            buf = b""
+            while len(buf) < n:
+                sock.settimeout(left())
+                chunk = sock.recv(n - len(buf))
+                if not chunk:
+                    raise ConnectionError("the server closed the connection")
+                buf += chunk
+            return buf
+
+        (n,) = struct.unpack("<Q", read(8))
+        if not 16 <= n <= 1 << 16:
+            raise BatchError(f"{what}: the server there is not a Dask scheduler (its first message is not a Dask handshake)")
+        if b"pickle-protocol" not in read(n):
+            raise BatchError(f"{what}: the server there is not a Dask scheduler (its handshake is not Dask's)")
+    except TimeoutError:
+        raise BatchError(f"{what}: no Dask scheduler there (the server sent no handshake within {timeout_s:g} s)") from None
+    except (OSError, ConnectionError) as e:
+        raise BatchError(f"{what}: no Dask scheduler there ({e})") from None
+    finally:
+        with contextlib.suppress(OSError):
+            sock.close()
+
+
+def cluster_security() -> Any:
+    """Temporary TLS credentials for a LocalCluster (distributed.Security.temporary); None without ``cryptography``."""
+    try:
+        from distributed.security import Security
+
+        return Security.temporary()
+    except ImportError:  # pragma: no cover - cryptography missing
+        return None
+
+
 @contextlib.contextmanager
 def dask_client(jobs: int, scheduler: str | None, timeout: str = DASK_CONNECT_TIMEOUT) -> Iterator[Any]:
-    """A dask.distributed Client: at ``scheduler`` (connecting within ``timeout``), or on a LocalCluster of ``jobs`` processes."""
+    """A dask.distributed Client: at ``scheduler`` (connecting within ``timeout``), or on a LocalCluster of ``jobs`` processes.
+
+    The LocalCluster is started with TLS and temporary credentials (distributed's
+    ``Security.temporary()``: a key pair kept in memory and handed to the workers), so no
+    other local process can connect to it and run code as this user; it listens on
+    127.0.0.1 only, with no dashboard and no HTTP routes (the scheduler's and workers' HTTP
+    servers, which distributed always starts, get a random loopback port and serve nothing).
+    For a real cluster (``--scheduler tls://host:port``), the client takes its credentials
+    from the Dask configuration (README, "Dask cluster credentials").
+    """
     try:
+        import dask
+        from dask.utils import parse_timedelta
         from distributed import Client, LocalCluster
     except ImportError as e:  # pragma: no cover
         raise BatchError(f"--executor dask needs dask.distributed ({e})") from None
-    for name in ("distributed", "distributed.worker", "distributed.scheduler", "distributed.nanny", "tornado"):
+    for name in ("distributed", "distributed.worker", "distributed.scheduler", "distributed.nanny", "tornado",
+                 "distributed.http.proxy", "distributed.comm"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    timeout_s = float(parse_timedelta(timeout, default="s") or 15)
     if scheduler:
+        probe_scheduler(scheduler, timeout_s)
         try:
             client = Client(scheduler, timeout=timeout)
-        except (OSError, TimeoutError, ValueError) as e:
-            raise BatchError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler ({e})") from None
+        except Exception as e:  # distributed raises OSError, TimeoutError, ValueError, SSLError, CommClosedError...
+            raise BatchError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler ({_err_text(e)})") from None
         try:
             yield client
         finally:
             client.close()
         return
-    with LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+    sec = cluster_security()
+    quiet_http: dict[str, Any] = {"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}
+    with dask.config.set(quiet_http), LocalCluster(
+        n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
+        protocol="tls://" if sec is not None else "tcp://", security=sec,
+        dashboard_address=None, worker_dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}, silence_logs=logging.ERROR,
+    ) as cluster, Client(cluster, security=sec) as client:
         yield client
 
 

@@ -19,14 +19,26 @@ policy levers on::
 
 Every error names the file, the key path and, where it can be found, the line; unknown
 keys get a did-you-mean suggestion; types are strict (no "5" for 5, no nan or inf).
+
+Reading is guarded (a scenario is a few KB of text): only regular files are read (not a
+pipe or a device), at most ``MAX_BYTES``; the text must be UTF-8 (an error names the line
+of the first bad byte); tables and arrays nest at most ``MAX_DEPTH`` deep; an ``extends``
+chain is at most ``MAX_EXTENDS`` files long; an empty file (usually a truncated save) is
+refused. ``extends`` resolves only inside the folder of the scenario named on the command
+line, the shipped scenarios/ folder and folders named with ``--scenario-dir``
+(``search_dirs``); a parent anywhere else (``../../../tmp/x``, a symbolic link out of those
+folders) is refused before it is read.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import os
 import re
+import stat
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +47,9 @@ from sim import params
 from sim.districts import PROFILE_NAMES
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+MAX_BYTES = 1 << 20      # a scenario is a few KB; 1 MB is generous and keeps manifests small
+MAX_DEPTH = 8            # top level > policies > lever > setting (> a list or inline table) is 5
+MAX_EXTENDS = 16         # files in one inheritance chain
 
 TOP_KEYS: dict[str, str] = {
     "name": "str",
@@ -108,7 +123,7 @@ def _line_of(text: str, key: str, table: str | None = None) -> int | None:
     lines = text.splitlines()
     start = 0
     if table is not None:
-        pat = re.compile(r"^\s*\[\s*" + re.escape(table) + r"\s*\]\s*(#.*)?$")
+        pat = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(re.escape(x) for x in table.split(".")) + r"\s*\]\s*(#.*)?$")
         for i, ln in enumerate(lines):
             if pat.match(ln):
                 start = i + 1
@@ -140,17 +155,126 @@ def _check_type(value: Any, kind: str) -> bool:
     return False
 
 
-def _read(path: Path) -> tuple[dict[str, Any], str]:
+def _header_line(text: str, table: str) -> int | None:
+    """1-based line of the ``[table]`` header (dotted parts may be spaced or quoted)."""
+    parts = [re.escape(x) for x in table.split(".")]
+    pat = re.compile(r"^\s*\[\s*" + r"\s*\.\s*".join(rf'"?{x}"?' for x in parts) + r"\s*\]")
+    for i, ln in enumerate(text.splitlines()):
+        if pat.match(ln):
+            return i + 1
+    return None
+
+
+def _depth(obj: Any) -> int:
+    """Nesting depth of tables and arrays (iterative: no recursion limit to hit)."""
+    best = 0
+    stack: list[tuple[Any, int]] = [(obj, 0)]
+    while stack:
+        o, d = stack.pop()
+        if isinstance(o, dict):
+            vals: Any = o.values()
+        elif isinstance(o, list):
+            vals = o
+        else:
+            continue
+        best = max(best, d + 1)
+        if best > MAX_DEPTH:
+            return best
+        stack.extend((v, d + 1) for v in vals)
+    return best
+
+
+def read_text(path: Path, what: str = "scenario file", limit: int = MAX_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes; ScenarioError (naming the file) otherwise."""
     try:
-        text = path.read_text(encoding="utf-8")
+        st = os.stat(path)
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: scenario file not found") from None
+        raise ScenarioError(f"{path}: {what} not found") from None
     except OSError as e:
-        raise ScenarioError(f"{path}: cannot read scenario file ({e.strerror})") from None
+        raise ScenarioError(f"{path}: cannot read {what} ({e.strerror or e})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ScenarioError(f"{path}: is a folder, not a {what}")
+    if not stat.S_ISREG(st.st_mode):
+        raise ScenarioError(f"{path}: not a regular file (a device, pipe or socket); a {what} must be a regular file")
+    if st.st_size > limit:
+        raise ScenarioError(f"{path}: {st.st_size:,} bytes; a {what} is at most {limit:,} bytes")
     try:
-        return tomllib.loads(text), text
+        # O_NONBLOCK: if the path was swapped for a pipe after the check, opening it must not wait for a writer
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise ScenarioError(f"{path}: not a regular file; a {what} must be a regular file")
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise ScenarioError(f"{path}: cannot read {what} ({e.strerror or e})") from None
+    if len(data) > limit:
+        raise ScenarioError(f"{path}: more than {limit:,} bytes; a {what} is at most {limit:,} bytes")
+    if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark from some Windows editors
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ScenarioError(f"{path} line {line}: not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start}); "
+                            f"save the {what} as UTF-8") from None
+
+
+def _read(path: Path) -> tuple[dict[str, Any], str]:
+    text = read_text(path)
+    if "\0" in text:
+        raise ScenarioError(f"{path} line {text[: text.index(chr(0))].count(chr(10)) + 1}: a NUL character; "
+                            "not a text scenario file")
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(f"{path}: not valid TOML: {e}") from None
+    except RecursionError:
+        raise ScenarioError(f"{path}: arrays or inline tables nested too deeply (at most {MAX_DEPTH} levels)") from None
+    if _depth(raw) > MAX_DEPTH:
+        raise ScenarioError(f"{path}: tables or arrays nested more than {MAX_DEPTH} levels deep")
+    if not raw:
+        raise ScenarioError(f"{path}: empty scenario (no keys); a truncated save? A scenario sets at least "
+                            "'name' and 'profile' or 'extends'")
+    return raw, text
+
+
+def _search_roots(top: Path, search_dirs: Sequence[Path | str] = ()) -> list[Path]:
+    """Folders an ``extends`` may resolve into: the top scenario's folder, scenarios/, and ``search_dirs``."""
+    roots = [top.resolve().parent, SCENARIO_DIR.resolve()]
+    roots += [Path(d).resolve() for d in search_dirs]
+    return roots
+
+
+def _resolve_parent(ref: str, child: Path, roots: list[Path]) -> Path | None:
+    """The file an ``extends = ref`` in ``child`` names, searched in the child's folder then the roots; None if absent.
+
+    Raises ScenarioError when it would resolve outside the roots.
+    """
+    if not ref.strip() or "\0" in ref:
+        raise ScenarioError(f"extends {ref!r}: expected the name or path of a scenario file")
+    p = Path(ref)
+    cands: list[Path] = []
+    name = p if p.suffix == ".toml" else p.with_name(p.name + ".toml")
+    if p.is_absolute():
+        cands.append(name)
+    else:
+        for base in (child.parent, *roots):
+            cands.append(base / name)
+    # decided before looking at the file: whether a path outside exists is not revealed either
+    inside = [c for c in cands if any(c.resolve().is_relative_to(r) for r in roots)]
+    if not inside:
+        return _outside(ref)
+    for c in inside:
+        if c.exists():
+            return c
+    if any(c.exists() for c in cands):  # e.g. a symbolic link in the folder pointing out of it
+        return _outside(ref)
+    return None
+
+
+def _outside(ref: str) -> Path:
+    raise ScenarioError(f"extends {ref!r}: outside the folders a scenario may inherit from (the scenario's own "
+                        "folder, the shipped scenarios/ folder, and folders given with --scenario-dir)")
 
 
 def resolve_path(ref: str, relative_to: Path | None = None) -> Path:
@@ -204,7 +328,7 @@ def _validate_raw(raw: dict[str, Any], text: str, path: Path) -> None:
 
     for name, settings in raw.get("policies", {}).items():
         keypath = f"policies.{name}"
-        line = _line_of(text, name, "policies") or _line_of(text, "", f"policies.{name}")
+        line = _line_of(text, name, "policies") or _header_line(text, f"policies.{name}")
         if name not in REGISTRY:
             msg = params.unknown_name_message(name, REGISTRY, "policy lever")
             raise ScenarioError(f"{_where(path, keypath, line)}: {msg}")
@@ -222,28 +346,46 @@ def _validate_raw(raw: dict[str, Any], text: str, path: Path) -> None:
             raise ScenarioError(f"{_where(path, 'sources.' + k, _line_of(text, k, 'sources'))}: expected a string, got {v!r}")
 
 
-def load(ref: str | Path, _seen: tuple[Path, ...] = ()) -> Scenario:
-    """Load, inherit and validate a scenario by path or by name (scenarios/NAME.toml)."""
+def load(ref: str | Path, _seen: tuple[Path, ...] = (), search_dirs: Sequence[Path | str] = (),
+         _roots: list[Path] | None = None) -> Scenario:
+    """Load, inherit and validate a scenario by path or by name (scenarios/NAME.toml).
+
+    ``search_dirs``: more folders an ``extends`` may resolve into (besides the scenario's
+    own folder and scenarios/).
+    """
     path = resolve_path(str(ref)) if not isinstance(ref, Path) else ref
     real = path.resolve()
+    roots = _roots if _roots is not None else _search_roots(path, search_dirs)
     if real in _seen:
         cycle = " -> ".join(str(p) for p in (*_seen, real))
         raise ScenarioError(f"{path}: inheritance cycle: {cycle}")
+    if len(_seen) >= MAX_EXTENDS:
+        raise ScenarioError(f"{path}: 'extends' chain longer than {MAX_EXTENDS} files (started at {_seen[0]})")
     raw, text = _read(path)
     _validate_raw(raw, text, path)
     if "extends" in raw:
-        parent_path = resolve_path(raw["extends"], relative_to=path)
+        try:
+            found = _resolve_parent(raw["extends"], path, roots)
+        except ScenarioError as e:
+            raise ScenarioError(f"{_where(path, 'extends', _line_of(text, 'extends'))}: {e}") from None
+        parent_path = found if found is not None else resolve_path(raw["extends"], relative_to=path)
         if parent_path.exists() and (parent_path.resolve() in _seen or parent_path.resolve() == real):
             cycle = " -> ".join(str(p) for p in (*_seen, real, parent_path.resolve()))
             raise ScenarioError(
                 f"{_where(path, 'extends', _line_of(text, 'extends'))}: inheritance cycle: {cycle}"
             )
-        if not parent_path.exists():
+        if found is None:
             raise ScenarioError(
                 f"{_where(path, 'extends', _line_of(text, 'extends'))}: parent scenario "
-                f"{raw['extends']!r} not found (looked for {parent_path})"
+                f"{raw['extends']!r} not found (looked in {path.parent}, {SCENARIO_DIR}"
+                f"{' and --scenario-dir folders' if len(roots) > 2 else ''})"
             )
-        base = load(parent_path, (*_seen, real))
+        try:
+            base = load(parent_path, (*_seen, real), _roots=roots)
+        except ScenarioError as e:
+            if _seen:
+                raise
+            raise ScenarioError(f"{e} (inherited by {path} through 'extends')") from None
     else:
         base = Scenario(name=raw.get("name", path.stem), path=path)
     sc = Scenario(
@@ -279,6 +421,8 @@ def _posterior_path(raw: dict[str, Any], text: str, path: Path) -> str:
     ref = Path(raw["posterior"])
     full = ref if ref.is_absolute() else (path.parent / ref)
     try:
+        if full.exists() and not full.is_file():  # a device or pipe would be read without end (issue 9)
+            raise ScenarioError(f"posterior file {full}: not a regular file")
         _posterior_table(str(full.resolve()))
     except ScenarioError as e:
         raise ScenarioError(f"{_where(path, 'posterior', _line_of(text, 'posterior'))}: {e}") from None
@@ -339,10 +483,18 @@ def from_profile(profile: str) -> Scenario:
     return Scenario(name=profile, path=None, profile=profile, description=f"defaults on the {profile} profile")
 
 
-def load_any(ref: str) -> Scenario:
+def load_any(ref: str, search_dirs: Sequence[Path | str] = ()) -> Scenario:
     """A scenario file, a scenario name in scenarios/, or a data profile name."""
     if ref in PROFILE_NAMES and not resolve_path(ref).exists():
         return from_profile(ref)
+    if not ref.strip():
+        raise ScenarioError("an empty scenario name; give a scenario file, a name in scenarios/ or a profile")
+    given = Path(ref)
+    if given.suffix != ".toml" and (given.exists() or os.path.lexists(given)):
+        return load(given, search_dirs=search_dirs)  # an existing file of another suffix: read it (errors say why)
+    if given.suffix == ".toml" or os.sep in ref or (os.altsep and os.altsep in ref):
+        if not resolve_path(ref).exists():
+            raise ScenarioError(f"{ref}: scenario file not found")
     p = resolve_path(ref)
     if not p.exists():
         names = sorted(x.stem for x in SCENARIO_DIR.glob("*.toml"))
@@ -350,5 +502,5 @@ def load_any(ref: str) -> Scenario:
             f"{ref}: no such scenario file or profile. Scenarios: {', '.join(names)}; "
             f"profiles: {', '.join(PROFILE_NAMES)}"
         )
-    return load(p)
+    return load(p, search_dirs=search_dirs)
 

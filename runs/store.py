@@ -10,7 +10,9 @@ Layout of a batch folder ``DIR``::
     DIR/manifest.json                     what was asked and what ran (see below)
     DIR/runs/<run_id>.regency.parquet     one row per month, step 0 = the initial state
     DIR/runs/<run_id>.districts.parquet   one row per month and kecamatan
-    DIR/.lock                             held (flock) by the command working on DIR
+    DIR/runs/<run_id>.<table>.parquet.sha256  its sha256, written before the file is renamed into place
+    DIR/.lock                             held by the command working on DIR (runs.io.FolderLock; removed at the end)
+    DIR/.workers/                         marker files of the local pool's workers while a command runs
 
 Result files: the columns of sim.metrics plus ``run_id``, ``replicate`` (and ``sample``
 in a sweep) ahead of them. The Parquet schema metadata key ``caseload`` holds the run's
@@ -24,8 +26,10 @@ A run id is ``<scenario>__r<replicate>__s<seed>__<hash>``: the hash (10 hex digi
 sha256) covers the resolved scenario (profile, start, parameters, policies), the months,
 the scale, the seed and any overrides. A run is *done* iff both result files exist and
 verify: their sha256 matches the manifest or, when the manifest was not updated yet (a
-batch killed between the rename and the manifest write), their metadata names this run
-id and spec hash. Re-running the same command skips done runs, so a batch killed at any
+batch killed between the rename and the manifest write), it matches the ``.sha256`` file
+written beside the result before its rename and the file's metadata names this run id
+and spec hash. A file that matches neither (a changed value, a flipped bit) is never
+adopted: the run is run again. Re-running the same command skips done runs, so a batch killed at any
 moment (SIGKILL included) and re-run ends with every run present exactly once, bitwise
 identical to an uninterrupted batch.
 
@@ -39,13 +43,12 @@ A folder holding a different batch (other scenarios, seed, months or scale) is r
 asking for more replicates of the same batch extends it.
 
 Reading results: ``done_runs`` and ``read_table`` (one table concatenated over the done
-runs, sha256 checked), used by analysis.compare, analysis.report and runs.sweep.
+runs, sha256 checked), used by analysis.compare, analysis.report and runs.sweep;
+``verify_folder`` (``caseload verify``) lists altered, missing and extra files.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import io
 import json
@@ -58,7 +61,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import pandas as pd
 
@@ -81,6 +84,10 @@ RESULT_FORMAT = (
 
 class BatchError(ValueError):
     """Bad batch input or a batch folder that cannot be used; the message says why (exit 2)."""
+
+
+SIDECAR = ".sha256"
+MARKER_DIR = ".workers"
 
 
 # ---------------------------------------------------------------------------- specs
@@ -305,44 +312,50 @@ class BatchDir:
     def __init__(self, out: Path) -> None:
         self.out = Path(out)
         self.manifest: dict[str, Any] = {}
-        self._lock_fh: TextIO | None = None
+        self._lock: sio.FolderLock | None = None
         self._last_write = 0.0
 
     # -- locking
     def lock(self) -> None:
         """Take the folder's lock or raise BatchError when another command holds it."""
-        self.out.mkdir(parents=True, exist_ok=True)
-        fh = open(self.out / ".lock", "a+", encoding="utf-8")  # held until unlock()
         try:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            fh.seek(0)
-            who = fh.read().strip() or "?"
-            fh.close()
-            raise BatchError(f"{self.out}: another caseload command is working on this folder (pid {who}); "
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise BatchError(f"--out {self.out}: cannot create the folder ({e.strerror or e}); nothing was written") from None
+        lk = sio.FolderLock(self.out / ".lock")
+        try:
+            lk.acquire()
+        except OSError as e:
+            raise BatchError(f"--out {self.out}: cannot lock the folder ({e.strerror or e})") from None
+        except sio.FolderBusy as e:
+            raise BatchError(f"{self.out}: another caseload command is working on this folder (pid {e}); "
                              "wait for it to finish or use another --out") from None
-        fh.seek(0)
-        fh.truncate()
-        fh.write(str(os.getpid()))
-        fh.flush()
-        self._lock_fh = fh
+        self._lock = lk
 
     def unlock(self) -> None:
-        """Release the lock."""
-        if self._lock_fh is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(self._lock_fh.fileno(), fcntl.LOCK_UN)
-            self._lock_fh.close()
-            self._lock_fh = None
+        """Release the lock (and remove the lock file)."""
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    @property
+    def marker_dir(self) -> Path:
+        """Where local pool workers keep their marker files (inside the folder: removed with the lock held)."""
+        return self.out / MARKER_DIR
 
     def clean_temp(self) -> int:
-        """Remove temporary files left by an interrupted write (only while the lock is held)."""
+        """Remove temporary files and worker markers left by an interrupted command (only while the lock is held)."""
         n = 0
         for d in (self.out, self.out / "runs"):
             if d.is_dir():
                 for p in d.glob(".*.tmp"):
                     p.unlink(missing_ok=True)
                     n += 1
+        if self.marker_dir.is_dir():
+            import shutil
+
+            shutil.rmtree(self.marker_dir, ignore_errors=True)
+            n += 1
         return n
 
     # -- manifest
@@ -443,6 +456,9 @@ class BatchDir:
                 if rec["sha256"] != digest:
                     return None
             else:
+                # not recorded yet: adopt the file only if it matches the checksum written before its rename
+                if _read_sidecar(p) != digest:
+                    return None
                 meta = read_meta(p)
                 if not meta or meta.get("run_id") != spec.run_id or meta.get("spec_hash") != spec.spec_hash or meta.get("table") != t:
                     return None
@@ -457,6 +473,8 @@ class BatchDir:
             digest = hashlib.sha256(data).hexdigest()
             if digest != res["sha256"][t]:
                 raise RuntimeError(f"run {spec.run_id}: {t} table corrupted in transfer")
+            # the checksum first: a result file in place always has one to be verified against
+            sio.atomic_write(_sidecar(self.out / rel), _bytes_writer(f"{digest}\n".encode("ascii")))
             sio.atomic_write(self.out / rel, _bytes_writer(data))
             recs[t] = {"path": rel, "sha256": digest, "bytes": len(data)}
         e = self.manifest["runs"][spec.run_id]
@@ -478,24 +496,162 @@ class BatchDir:
         self.write_manifest()
 
 
+def _sidecar(p: Path) -> Path:
+    return p.with_name(p.name + SIDECAR)
+
+
+def _read_sidecar(p: Path) -> str | None:
+    try:
+        text = _sidecar(p).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if re.fullmatch(r"[0-9a-f]{64}", text) else None
+
+
 def load_manifest(out: Path, missing_ok: bool = False) -> dict[str, Any] | None:
     """Read DIR/manifest.json (BatchError if it is missing and not ``missing_ok``, or unreadable)."""
     p = Path(out) / "manifest.json"
+    if Path(out).exists() and not Path(out).is_dir():
+        raise BatchError(f"{out}: not a folder (expected a folder written by 'caseload batch' or 'caseload sweep')")
     if not p.exists():
         if missing_ok:
             return None
         raise BatchError(f"{out}: no manifest.json here; is this a folder written by 'caseload batch' or 'caseload sweep'?")
+    if not p.is_file():
+        raise BatchError(f"{p}: not a regular file")
+    if p.stat().st_size > MAX_MANIFEST_BYTES:
+        raise BatchError(f"{p}: {p.stat().st_size:,} bytes, larger than any batch manifest ({MAX_MANIFEST_BYTES:,})")
     try:
         m = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise BatchError(f"{p}: cannot read the batch manifest ({e})") from None
-    if not isinstance(m, dict):
-        raise BatchError(f"{p}: not a batch manifest")
+    except (OSError, ValueError, RecursionError) as e:
+        raise BatchError(f"{p}: cannot read the batch manifest ({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})") from None
+    check_manifest(m, p)
     return m
+
+
+MAX_MANIFEST_BYTES = 512 << 20
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_pos(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and 0 < v < float("inf")
+
+
+_RUN_FIELDS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("status", lambda v: v in ("pending", "done", "failed"), "pending, done or failed"),
+    ("scenario", lambda v: isinstance(v, str), "a scenario name"),
+    ("replicate", lambda v: _is_int(v) and v >= 0, "a replicate number"),
+    ("seed", lambda v: _is_int(v) and v >= 0, "a seed"),
+    ("months", lambda v: _is_int(v) and v >= 1, "a number of months"),
+    ("scale", _is_pos, "a positive number"),
+    ("sample", lambda v: v is None or (_is_int(v) and v >= 0), "a design point number"),
+    ("attempts", lambda v: _is_int(v) and v >= 0, "a count"),
+)
+
+
+def check_manifest(m: Any, p: Path) -> None:
+    """Raise BatchError unless ``m`` has the shape of a batch manifest (what readers index into)."""
+    if not isinstance(m, dict):
+        raise BatchError(f"{p}: not a batch manifest (a JSON object expected, got {type(m).__name__})")
+    if "result_files" in m and "runs" not in m:
+        raise BatchError(f"{p}: this is the manifest of a single 'caseload run' folder, not of a batch; "
+                         "compare works on folders written by 'caseload batch' (check it with 'caseload verify')")
+    if m.get("format") != FORMAT:
+        raise BatchError(f"{p}: not a caseload batch manifest (key 'format': expected {FORMAT!r}, got {m.get('format')!r})")
+    runs = m.get("runs")
+    if not isinstance(runs, dict):
+        raise BatchError(f"{p}: key 'runs': expected an object of runs by id, got {type(runs).__name__}")
+    for rid, e in runs.items():
+        if not isinstance(e, dict):
+            raise BatchError(f"{p}: key 'runs.{rid}': expected an object, got {type(e).__name__}")
+        for k, ok, want in _RUN_FIELDS:
+            if k in e and not ok(e[k]):
+                raise BatchError(f"{p}: key 'runs.{rid}.{k}': expected {want}, got {e[k]!r:.60}")
+        files = e.get("files", {})
+        if not isinstance(files, dict) or not all(isinstance(v, dict) for v in files.values()):
+            raise BatchError(f"{p}: key 'runs.{rid}.files': expected an object of file records")
+        for t, rec in files.items():
+            rel = rec.get("path", "")
+            if not isinstance(rel, str) or not re.fullmatch(r"runs/[A-Za-z0-9._-]+\.parquet", rel):
+                raise BatchError(f"{p}: key 'runs.{rid}.files.{t}.path': expected runs/<file>.parquet, got {rel!r}")
+    for k, kind in (("scenarios", dict), ("identity", dict), ("sessions", list), ("failed", list), ("summary", dict),
+                    ("scenario_order", list), ("seeds", list)):
+        if k in m and not isinstance(m[k], kind):
+            raise BatchError(f"{p}: key '{k}': expected {'an object' if kind is dict else 'a list'}")
+    if not all(isinstance(x, str) for x in m.get("scenario_order", [])):
+        raise BatchError(f"{p}: key 'scenario_order': expected a list of scenario names")
 
 
 
 # ---------------------------------------------------------------------------- reading results
+
+
+def verify_folder(out: Path) -> tuple[str, list[str], list[str]]:
+    """Check a batch/sweep folder or a ``caseload run`` folder against its manifest.
+
+    Returns (kind, problems, notes): kind is 'batch', 'sweep' or 'run'; problems lists
+    altered, missing and extra files (empty when the folder is sound); notes lists result
+    files of runs the manifest does not record as finished yet (a batch killed before it
+    recorded them: re-running the command checks and adopts them). BatchError when ``out``
+    is not a result folder at all.
+    """
+    out = Path(out)
+    if not out.is_dir():
+        raise BatchError(f"{out}: not a folder")
+    mp = out / "manifest.json"
+    if not mp.is_file():
+        raise BatchError(f"{out}: no manifest.json here; not a folder written by caseload run, batch or sweep")
+    try:
+        raw = json.loads(mp.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as e:
+        return "unknown", [f"{mp}: unreadable ({type(e).__name__})"], []
+    if isinstance(raw, dict) and "result_files" in raw and "runs" not in raw:
+        return "run", sio.verify_run_folder(out), []
+    try:
+        m = load_manifest(out)
+    except BatchError as e:
+        return "unknown", [str(e)], []
+    assert m is not None
+    problems: list[str] = []
+    notes: list[str] = []
+    known: set[str] = set()
+    for rid, entry in m["runs"].items():
+        if entry.get("status") != "done":
+            continue
+        files = entry.get("files", {})
+        for t in TABLES:
+            rec = files.get(t)
+            if not rec or not rec.get("sha256"):
+                problems.append(f"{mp}: run {rid} is done but has no sha256 for its {t} table")
+                continue
+            p = out / rec["path"]
+            known.add(rec["path"])
+            known.add(rec["path"] + SIDECAR)
+            if not p.is_file():
+                problems.append(f"missing: {p}")
+            elif sio.sha256_file(p) != rec["sha256"]:
+                problems.append(f"altered: {p} (sha256 differs from the manifest)")
+    runs_dir = out / "runs"
+    pending = {f"runs/{rid}.{t}.parquet" for rid, e in m["runs"].items() if e.get("status") != "done" for t in TABLES}
+    if runs_dir.is_dir():
+        for p in sorted(runs_dir.iterdir()):
+            rel = f"runs/{p.name}"
+            if rel in known:
+                continue
+            base = rel[: -len(SIDECAR)] if rel.endswith(SIDECAR) else rel
+            if base in pending:
+                notes.append(f"unrecorded: {p} (its run is not recorded as finished; re-running the command checks it)")
+            else:
+                problems.append(f"extra: {p} (not in the manifest)")
+    # besides the manifest and runs/: what compare and sweep write next to them, and a command's lock and markers
+    allowed_top = {"manifest.json", "runs", "samples.csv", "sensitivity.csv", ".lock", MARKER_DIR}
+    for p in sorted(out.iterdir()):
+        if p.name not in allowed_top and not re.fullmatch(r"compare[\w.-]*\.csv|[\w.-]+\.html", p.name):
+            problems.append(f"extra: {p} (not written by caseload)")
+    return str(m.get("kind", "batch")), problems, notes
 
 
 def done_runs(out: Path, manifest: dict[str, Any] | None = None) -> list[tuple[str, dict[str, Any]]]:
@@ -518,7 +674,11 @@ def read_table(out: Path, table: str = "regency", manifest: dict[str, Any] | Non
         if not p.is_file() or (verify and rec.get("sha256") and sio.sha256_file(p) != rec["sha256"]):
             bad.append(run_id)
             continue
-        frames.append(pd.read_parquet(p, columns=list(columns) if columns else None))
+        try:
+            frames.append(pd.read_parquet(p, columns=list(columns) if columns else None))
+        except Exception as e:  # pyarrow raises many types (ArrowInvalid, OSError, KeyError for columns)
+            raise BatchError(f"{p}: not a readable result table of this batch ({type(e).__name__}: "
+                             f"{str(e).splitlines()[0][:200] if str(e) else ''})") from None
     if bad:
         print(f"warning: {len(bad)} result file(s) missing or changed since the batch wrote them, left out: "
               f"{', '.join(bad[:5])}{' ...' if len(bad) > 5 else ''}", file=sys.stderr)

@@ -68,6 +68,10 @@ class Model(Protocol):
     cost_month: float
     cost_lines: dict[str, float]    # this month's cost by line and funder (sim.processes.cost)
     graduated_districts: np.ndarray
+    district_due: np.ndarray      # admin backlog per kecamatan over the workforce warm-up (timebudget)
+    pkh_withheld_month: int       # family-months of PKH withheld (sim/processes/timebudget.py)
+    pkh_lost_month: int           # family-months of withheld PKH lost
+    pkh_arrears_month: int        # family-months of withheld PKH paid late
     cost_cum: float
     graduations_cum: int
     quits_cum: int

@@ -4,7 +4,8 @@ Families are conserved (last month + entries - graduations - exits = now); every
 family's post is filled; caseloads add up to the assigned families and vacant posts carry
 none; one Family agent per family and one Facilitator agent per filled post; scores, skills,
 burnout and shares lie in [0, 1]; hours, visits, welfare and the poor outside the
-programme are not negative.
+programme are not negative; the hours of every filled post add up (admin + P2K2 + visits
++ spare = hours available); admin backlog and withheld months stay within their bounds.
 
 Poverty accounting (sim.population), people conserved across enrolment and exit:
 - the regency's poor people, after and before transfers, equal the poor inside the
@@ -71,9 +72,18 @@ def check(model: Model) -> None:
         col = getattr(ps, name)[ps.filled]
         if col.size and (col.min() < 0 or col.max() > 1):
             errors.append(f"facilitator {name} outside [0, 1]")
-    for name in ("hours_admin", "hours_groups", "hours_visits", "visits_done"):
+    for name in ("hours_admin", "hours_groups", "hours_visits", "hours_spare", "visits_done"):
         if np.any(getattr(ps, name) < 0):
             errors.append(f"negative {name}")
+    f = ps.filled
+    spent = ps.hours_admin[f] + ps.hours_groups[f] + ps.hours_visits[f] + ps.hours_spare[f]
+    if not np.allclose(spent, ps.hours_avail[f], rtol=1e-9, atol=1e-9):
+        errors.append("time shares (admin + P2K2 + visits + spare) do not add up to the hours available")
+    due = fam.admin_due[act]
+    if due.size and (due.min() < 0 or due.max() > model.p["backlog_max_months"] + 1e-4):
+        errors.append("admin backlog outside [0, backlog_max_months]")
+    if np.any(fam.months_held[act] > model.p["payment_arrears_max_months"]):
+        errors.append("more withheld PKH months owed than payment_arrears_max_months")
     if np.any(model.nonkpm_poor < 0):
         errors.append("negative poor outside KPM")
     errors.extend(_poverty_accounting(model, row))

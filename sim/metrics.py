@@ -222,6 +222,12 @@ def record(model: Model) -> None:
     pkh_by_d = count(1 | 8)
     assigned_by_d = count(1 | 32)
 
+    # admin backlog and withheld PKH payments (sim/processes/timebudget.py)
+    backlog_by_d = np.bincount(fam.district, weights=fam.admin_due * act, minlength=nd)
+    backlog_h_by_d = np.bincount(ps.district[f], weights=ps.admin_backlog_h[f], minlength=nd)
+    held_by_d = np.bincount(fam.district, weights=act & fam.pkh & fam.pay_held, minlength=nd)
+    pkh_month_rp = p["pkh_transfer_rp_family_year"] / 12.0
+
     # cost is accounted by its own phase (sim.processes.cost); step 0 costs nothing
     lines = model.cost_lines
     model.graduations_cum += model.graduations_month
@@ -263,6 +269,13 @@ def record(model: Model) -> None:
         "visit_quality_mean": float(ps.quality[f].mean()) if n_fac else 0.0,
         "load_ratio_mean": float(ps.load_ratio[f].mean()) if n_fac else 0.0,
         "share_time_admin": _share(float(ps.hours_admin[f].sum()), float(ps.hours_avail[f].sum())),
+        "share_time_spare": _share(float(ps.hours_spare[f].sum()), float(ps.hours_avail[f].sum())),
+        "admin_backlog_months": _share(float(backlog_by_d.sum()), n_fam),
+        "admin_backlog_h_per_facilitator": _share(float(backlog_h_by_d.sum()), n_fac),
+        "share_payments_held": _share(float(held_by_d.sum()), int(pkh_by_d.sum())),
+        "pkh_withheld_rp_month": model.pkh_withheld_month * pkh_month_rp * w,
+        "pkh_lost_rp_month": model.pkh_lost_month * pkh_month_rp * w,
+        "pkh_arrears_paid_rp_month": model.pkh_arrears_month * pkh_month_rp * w,
         "burnout_mean": float(ps.burnout[f].mean()) if n_fac else 0.0,
         "share_burned_out": _share(int((ps.burnout[f] > BURNED_OUT).sum()), n_fac),
         "motivation_mean": float(ps.motivation[f].mean()) if n_fac else 0.0,
@@ -314,6 +327,9 @@ def record(model: Model) -> None:
             "visits_per_family": np.where(fam_by_d > 0, visits_by_d / np.maximum(fam_by_d, 1), 0.0),
             "share_unvisited_3m": np.where(fam_by_d > 0, unvisited_by_d / np.maximum(fam_by_d, 1), 0.0),
             "burnout_mean": np.where(staff_by_d > 0, burn_by_d / np.maximum(staff_by_d, 1), np.nan),
+            "admin_backlog_months": np.where(fam_by_d > 0, backlog_by_d / np.maximum(fam_by_d, 1), 0.0),
+            "admin_backlog_h_per_facilitator": np.where(staff_by_d > 0, backlog_h_by_d / np.maximum(staff_by_d, 1), np.nan),
+            "share_payments_held": np.where(pkh_by_d > 0, held_by_d / np.maximum(pkh_by_d, 1), 0.0),
             "compliance_rate": np.where(pkh_by_d > 0, comp_by_d / np.maximum(pkh_by_d, 1), np.nan),
             "behaviour_mean": np.where(fam_by_d > 0, beh_by_d / np.maximum(fam_by_d, 1), np.nan),
             "graduations": (np.bincount(model.graduated_districts, minlength=nd) if model.steps else np.zeros(nd)) * w,

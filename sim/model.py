@@ -178,10 +178,15 @@ class CaseloadModel(mesa.Model):
         # scenario of a replicate starts from the same state: the workforce is warmed up
         # first (families are then shared over the posts filled at the end of it)
         self.families = FamilyState(0)
+        self.district_due = np.zeros(self.n_districts)  # admin backlog per kecamatan over the warm-up
         self._init_posts()
         warmup.warm_up_workforce(self)
         self._init_families()
+        # the admin backlog at its steady state before the families' warm-up reads the visits
+        # (sim/processes/timebudget.py); the PKH payments withheld at the start after it
+        timebudget.spin_up(self)
         warmup.warm_up_families(self)
+        timebudget.initial_holds(self)
         self._init_poverty()
         self.cost_cum = 0.0
         self.graduations_cum = 0
@@ -238,6 +243,10 @@ class CaseloadModel(mesa.Model):
         self.cost_month = 0.0
         self.cost_lines = cost.zero_lines()
         self.graduated_districts = np.empty(0, dtype=np.int64)
+        # admin backlog and late payments this month (sim/processes/timebudget.py), family-months
+        self.pkh_withheld_month = 0
+        self.pkh_lost_month = 0
+        self.pkh_arrears_month = 0
         self.surface.new_month()
 
     def incentive_for(self, districts: np.ndarray) -> np.ndarray:

@@ -180,6 +180,33 @@ _PARAMS: list[Param] = [
        "[A] anchored to long-term sickness absence, OR 1.72-2.23 per exhaustion point (S-MGA)", "time"),
     _p("productivity_loss_per_burnout", 0.2, 0, 0.5, "fraction at B=1",
        "Output per hour lost at full burnout", "[A] accomplishments per hour fall with energy (Homer 1985)", "time"),
+    # ---- time allocation, spare time and admin backlog (sim/processes/timebudget.py) ----
+    _p("admin_weight_admin_speed", 3.0, 1, 10, "x contact", "Priority of admin over contact when time is short "
+       "(evaluation on reporting speed)",
+       "[A] ratio of the share of admin done to the share of home visits and P2K2 done; above 1 because "
+       "evaluation rewards e-PKH input speed (Levianto & Warsidi 2025, section 4) and performance-based "
+       "incentives shift effort to the rewarded task (Gadsden et al. 2021) [S qualitative]", "time"),
+    _p("admin_weight_social_outcome", 1.5, 0.25, 10, "x contact", "Priority of admin over contact when time "
+       "is short (evaluation on social outcomes)",
+       "[A] lower than under reporting-speed evaluation (Gadsden et al. 2021) but above 1: payments still "
+       "depend on the data (Levianto & Warsidi 2025, section 4)", "time"),
+    _p("visit_floor_share", 0.2, 0, 0.6, "fraction of hours", "Share of hours kept for home (verification) visits",
+       "[A] the low end of direct-service time: case managers spend 20-35% of their time in direct "
+       "services (CHS Florida 2018); administrative work took 50-80% of child-welfare caseworkers' "
+       "time (GAO 2003) [S]", "time"),
+    _p("visits_saturation_per_family_month", 1.0, 0.05, 4, "visits/family/month",
+       "Visit rate that spare time approaches (diminishing returns)",
+       "[A] one visit a month, the rhythm of P2K2 sessions (Garuda P2K2 2024); 2+ visits a month are "
+       "needed for a substantive effect of home visiting (Nievar et al. 2010) [S]", "time"),
+    _p("backlog_max_months", 3.0, 0.5, 12, "months", "Age at which unentered admin is written off",
+       "[A] one verification quarter: the education commitment is verified per quarter "
+       "(Permensos 1/2018) and PKH is paid in quarterly tranches (Rancak Media 2021) [S]", "time"),
+    _p("verification_admin_share", 0.25, 0.02, 1, "fraction of admin", "Share of admin that payments depend on",
+       "[A] commitment verification and disbursement data, entered first; about 2 of the 9 report lines "
+       "of a PKH facilitator's performance plan (facilitators' report templates; low confidence)", "time"),
+    _p("payment_arrears_max_months", 3, 0, 12, "months", "Withheld PKH months paid late once the data is in",
+       "[A] up to one quarterly tranche (Rancak Media 2021) is paid late; older withheld months are "
+       "lost. No rule for late payment after late verification was found", "time", "int"),
     # ---- visit quality -------------------------------------------------------------
     _p("quality_burnout_penalty", 0.25, 0, 0.6, "fraction at B=1", "Visit quality lost at full burnout",
        "[D] burnout-quality r = -0.26 (-0.29 to -0.23) (Salyers et al. 2017)", "quality"),

@@ -123,10 +123,14 @@ def months_above_from_history(p: dict, log_perm: np.ndarray, shock: np.ndarray, 
 
 
 def transfers(model: Model, rows: np.ndarray | slice) -> np.ndarray:
-    """Transfers per person as a share of the poverty line for ``rows`` (PKH if compliant, Sembako)."""
+    """Transfers received this month per person, as a share of the poverty line, for ``rows``.
+
+    PKH if compliant and not withheld for late verification data, plus withheld months paid
+    late this month (``arrears``, sim/processes/timebudget.py); Sembako.
+    """
     fam = model.families
-    pkh = (fam.pkh[rows] & fam.compliant[rows]) * np.float32(model.pkh_ratio)
-    return pkh + fam.sembako[rows] * np.float32(model.sembako_ratio)
+    pkh = (fam.pkh[rows] & fam.compliant[rows] & ~fam.pay_held[rows]) * np.float32(model.pkh_ratio)
+    return pkh + fam.sembako[rows] * np.float32(model.sembako_ratio) + fam.arrears[rows]
 
 
 def initial_poor_share(model: Model) -> float:
@@ -152,6 +156,10 @@ def draw_family_traits(model: Model, rows: np.ndarray, rng: np.random.Generator,
     fam.shock[rows] = stationary_shock(p, rng, n)
     fam.visits[rows] = 0
     fam.entered_step[rows] = model.steps
+    fam.admin_due[rows] = 0.0      # a row may be reused: no admin backlog or withheld payment carried over
+    fam.pay_held[rows] = False
+    fam.months_held[rows] = 0
+    fam.arrears[rows] = 0.0
     z = rng.standard_normal(n)
     sd = p["welfare_sd_initial"]
     if initial:

@@ -25,6 +25,7 @@ STREAMS: tuple[str, ...] = (
     "training",      # who attends an advanced course
     "attrition",     # quits and contract non-renewal
     "recruitment",   # new hires' traits
+    "payments",      # which families' PKH verification is late, and when held payments are released
     "warmup",        # warm-up months before month 1 and stationary start draws (sim.warmup)
 )
 

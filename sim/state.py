@@ -88,6 +88,11 @@ class FamilyState(Columns):
     months_above: I16             # consecutive months above the graduation threshold
     rapport: F32                  # relationship with the current facilitator, reset on reassignment
     entered_step: I32
+    # admin backlog and payments (sim/processes/timebudget.py)
+    admin_due: F32                # months of this family's data entry outstanding, 0 to backlog_max_months
+    pay_held: Bool                # PKH payment withheld: verification data late at the last verification
+    months_held: I8               # withheld PKH months owed (paid late when the data is in)
+    arrears: F32                  # withheld PKH paid this month, per person / poverty line
 
 
 class PostState(Columns):
@@ -122,3 +127,6 @@ class PostState(Columns):
     min_per_visit_std: F64        # standard minutes per visit: visit_h + travel
     group_coverage: F64           # share of the P2K2 sessions needed that were held
     quality: F64                  # quality of this facilitator's contacts this month, 0-1
+    hours_spare: F64              # hours left after every target is met and spare visits are made
+    admin_backlog_h: F64          # admin hours outstanding for this post's families after the month
+    verification_late: F64        # share of this post's payment verification entries not made this month

@@ -180,16 +180,18 @@ class EntrantProbe:
 
 
 def test_new_families_go_where_the_eligible_poor_are() -> None:
-    # Tambun Selatan starts with 21,000 of the 88,000 families (23.9%) but 14% of the
-    # population, so 14% of the poor outside the programme. Nobody there graduates here (its
-    # families get no visit, whatever the time budget gives them), so its families leave only
-    # by natural exit. With entrants placed by the initial KPM shares it got 23.9% of them and
-    # grew by 14% in 36 months (to ~24,000 at full scale, seeds 1-5; 5,962 of 5,250 here).
-    # Placed by the eligible poor outside the programme, it gets its share of those (14-18%
-    # over the run), and it settles where its entrants balance its exits (its families stay
-    # longer, having no graduation): +2.3% in 36 months, +0.1% in the last 12.
-    # Scale 0.25, seed 2021. Tolerances: its share of all entrants within 2 points of its mean
-    # share of the outside poor (multinomial s.d. about 0.5 point for ~5,000 entrants); at most
+    # Tambun Selatan starts with 16,538 of the 88,000 families (18.8%; paper-2023) but 14% of
+    # the population, so 14% of the poor outside the programme. Nobody there graduates here
+    # (its families get no visit, whatever the time budget gives them), so its families leave
+    # only by natural exit. With entrants placed by the initial KPM shares it got 18.8% of
+    # them and grew by 10% in 36 months at baseline (to ~18,250 at full scale, seeds 1-5;
+    # 21,000 -> ~24,000 under the reading with Pebayuran alone at 20,500), and kept growing.
+    # Placed by the eligible poor outside the programme, it gets its share of those (13.8% of
+    # entrants against a mean pool share of 14.2% here), and it settles where its entrants
+    # balance its exits (its families stay longer, having no graduation): +1.8% in 36
+    # months, +0.3% in the last 12. Scale 0.25, seed 2021. Tolerances: its share of all
+    # entrants within 2 points of its mean share of the outside poor (multinomial s.d. about
+    # 0.4 point for ~8,000 entrants) and 3 points below its initial share of families; at most
     # +4% over the run and +1.5% in the last year (s.d. of a year's net flow about 1%).
     probe = EntrantProbe(-1)
     m = CaseloadModel(scale=SCALE, rng=SEED, policies=probe.policies)
@@ -202,11 +204,15 @@ def test_new_families_go_where_the_eligible_poor_are() -> None:
     assert entrants.sum() > 5000
     share = entrants[ts] / entrants.sum()
     assert abs(share - np.mean(probe.pool_share)) < 0.02
-    assert share < 0.20  # its initial share of families was 0.239
     mine = dist[dist["district"] == "Tambun Selatan"].set_index("step")["families"]
+    assert share < mine.iloc[0] / dist.loc[dist["step"] == 0, "families"].sum() - 0.03
     start = mine.iloc[0]
-    assert mine.iloc[-1] <= 1.04 * start
-    assert mine.iloc[-1] - mine.loc[MONTHS - 12] <= 0.015 * start
+    # With the time budget of issue 6 s.2 (spare time buys visits elsewhere) graduations and so
+    # entrants are more numerous, and this kecamatan, kept from graduating, settles higher:
+    # +5.3 / +6.4 / +6.3% over the run and +1.5 / +1.7 / +2.1% in the last year (seeds 2021, 1,
+    # 2). Tolerances +8% and +3%.
+    assert mine.iloc[-1] <= 1.08 * start
+    assert mine.iloc[-1] - mine.loc[MONTHS - 12] <= 0.03 * start
     assert m.regency_table()["entries_unfilled"].sum() == 0
 
 

@@ -121,7 +121,7 @@ def test_batch_writes_results_and_manifest(reference: Path) -> None:
         p = Path(k) if Path(k).is_absolute() else store.ROOT / k
         assert hashlib.sha256(p.read_bytes()).hexdigest() == v
     names = sorted(p.name for p in (reference / "runs").iterdir())
-    assert names == sorted(f"{rid}.{t}.parquet" for rid in runs for t in store.TABLES)  # exactly once, nothing else
+    assert names == sorted(f"{rid}.{t}.parquet{x}" for rid in runs for t in store.TABLES for x in ("", store.SIDECAR))  # exactly once, each with its checksum
     for rid, e in runs.items():
         assert e["status"] == "done" and e["attempts"] == 1
         for rec in e["files"].values():

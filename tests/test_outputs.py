@@ -42,7 +42,8 @@ def test_cost_has_its_own_phase_and_record_only_records() -> None:
     assert m.regency_table().iloc[0]["cost_rp_month"] == 0.0  # the initial state costs nothing
     # transfers: PKH to compliant PKH families, Sembako to Sembako families (APBN), outside the facilitation cost
     fam = m.families
-    pkh = (fam.active & fam.pkh & fam.compliant).sum() * m.family_weight * m.p["pkh_transfer_rp_family_year"] / 12
+    paid = (fam.active & fam.pkh & fam.compliant & ~fam.pay_held).sum() + m.pkh_arrears_month  # withheld: not paid
+    pkh = paid * m.family_weight * m.p["pkh_transfer_rp_family_year"] / 12
     assert r["transfers_pkh_rp_month"] == pytest.approx(pkh)
     assert r["cost_rp_month"] < r["transfers_pkh_rp_month"] + r["transfers_sembako_rp_month"]
 
@@ -272,3 +273,11 @@ def test_counts_are_divided_by_the_scale_only_in_tables_that_hold_simulated_coun
     m = {"runs": {"a": {"scale": 0.25}, "b": {"scale": 0.5}}}
     assert compare.count_scales(m, ["posts", "families"]) == {"a": 0.25, "b": 0.5}
     assert compare.count_scales(m, ["posts", "families", "families_simulated"]) == {"a": 1.0, "b": 1.0}
+
+
+def test_a_batch_of_calibrated_scenarios_is_not_called_uncalibrated() -> None:
+    m = {"scenarios": {"baseline": {"posterior": "calibration/out/posterior.parquet"}, "cap-150": {"posterior": None}}}
+    assert not headline.calibrated(m)  # one scenario on the defaults: the comparison is not calibrated
+    m["scenarios"]["cap-150"]["posterior"] = "calibration/out/posterior.parquet"
+    assert headline.calibrated(m)
+    assert not headline.calibrated({"scenarios": {}}) and headline.calibrated({"posterior": {"draws": 10}})

@@ -21,7 +21,8 @@ Lines (Rp this month):
     policy_apbd       recurring lever costs charged to the regency
                       (``surface.extra_cost_month``, e.g. a platform's running
                       cost charged to Kabupaten Bekasi)                         APBD
-    transfers_pkh     PKH families in good standing (compliant) x
+    transfers_pkh     (PKH families in good standing (compliant) whose payment
+                      is not withheld + withheld months paid late this month) x
                       pkh_transfer_rp_family_year / 12                          APBN
     transfers_sembako Sembako families x sembako_transfer_rp_family_month       APBN
 
@@ -106,7 +107,10 @@ def month_lines(model: Model) -> dict[str, float]:
         "topup": pay - n_fac * base_pay,
         "supervision_apbd": sup_extra * sup_cost,
         "policy_apbd": float(lever.extra_cost_month),
-        "transfers_pkh": float((act & fam.pkh & fam.compliant).sum()) * w * p["pkh_transfer_rp_family_year"] / 12.0,
+        # PKH paid this month: compliant families whose payment is not withheld for late
+        # verification data, plus the withheld months released now (sim/processes/timebudget.py)
+        "transfers_pkh": (float((act & fam.pkh & fam.compliant & ~fam.pay_held).sum()) + model.pkh_arrears_month)
+                         * w * p["pkh_transfer_rp_family_year"] / 12.0,
         "transfers_sembako": float((act & fam.sembako).sum()) * w * float(p["sembako_transfer_rp_family_month"]),
     }
     lines["apbn"] = sum(v for k, v in lines.items() if FUNDER.get(k) == "APBN")

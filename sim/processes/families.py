@@ -5,7 +5,8 @@ Behaviour (education, health, household finance; each K in [0, 1]):
     K    += eta * Q * dose * (1 - K) - decay * K                    (Filene et al. 2013; Nievar et al. 2010)
 Compliance (PKH, verified each quarter in March, June, September, December):
     P(comply) = base + kappa * exp(-months_since_visit / memory) + beta * (mean(K_edu, K_health) - 0.5)
-    A PKH family that fails loses its PKH payment until the next verification.
+    A PKH family that fails loses its PKH payment until the next verification. A family whose
+    verification data is late has its PKH payment withheld (sim/processes/timebudget.py).
 Welfare (consumption per person / poverty line):
     log_perm += (g_macro + g_behaviour * mean(K)) / 12;  shock = rho * shock + sd * eps
     welfare   = exp(log_perm + shock) + transfers (PKH if compliant, Sembako)

@@ -1,12 +1,16 @@
 """Phase 3, visits: which families each facilitator reaches, and how well.
 
-Allocation. A facilitator's visits this month (from the time budget) are shared over her
-families in proportion to a priority weight set by the evaluation scheme:
+Allocation. A facilitator's visits this month (from the time budget: at least those her
+visit floor allows when she is short of time, more than the quarterly target when spare
+time buys extra visits) are shared over her families in proportion to a priority weight
+set by the evaluation scheme:
   admin_speed     every family weighs the same (no reason to seek out the hardest cases);
   social_outcome  weight (1 + months since last visit) * (1 + 2 * poor): the longest
                   unvisited and the poor first.
 Family i expects e_i = visits_f * w_i / sum_f(w); it gets floor(e_i) visits plus one more
-with probability frac(e_i), at most ``max_visits_per_family_month``.
+with probability frac(e_i), at most ``max_visits_per_family_month``. Families without a
+facilitator (a kecamatan whose posts are all vacant) get none: the model assumes no
+cover from other kecamatan (docs/ODD.md 7.2).
 
 Quality of the facilitator's contacts (0-1):
   Q_f = S_psy * (1 - q_B * B) * min(1, t_actual / t_standard)^delta
