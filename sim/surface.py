@@ -40,7 +40,7 @@ class LeverSurface:
     outcome_evaluation: bool = False
     graduation_push: float = 1.0
     admin_factor: float = 1.0
-    extra_cost_month: float = 0.0   # recurring lever cost per month, model units (scaled)
+    extra_cost_month: float = 0.0   # recurring lever cost per month, Rp at regency scale (never scaled)
     cost_month: float = 0.0         # this month's lever cost, model units; reset each month
     courses_month: int = 0          # courses run by levers this month; reset each month
 

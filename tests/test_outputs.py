@@ -14,6 +14,7 @@ from scipy import stats
 
 from analysis import compare, costeff, headline, report
 from analysis.intervals import clip
+from runs import store
 from sim import metrics, population
 from sim.model import CaseloadModel
 from sim.policies import build_policies
@@ -164,7 +165,8 @@ def write_batch(out: Path, reps: int = REPS, d_poor: np.ndarray | None = None, p
             rid = f"{name}-{i}"
             df.to_parquet(out / "runs" / f"{rid}.regency.parquet")
             runs[rid] = {"status": "done", "scale": 1.0, "files": {"regency": {"path": f"runs/{rid}.regency.parquet"}}}
-    m: dict[str, object] = {"kind": "batch", "scenario_order": ["baseline", "cap-150"], "runs": runs, "master_seed": 1}
+    m: dict[str, object] = {"format": store.FORMAT, "kind": "batch", "scenario_order": ["baseline", "cap-150"],
+                            "runs": runs, "master_seed": 1}
     if posterior:
         m["posterior"] = {"draws": 100}
     (out / "manifest.json").write_text(json.dumps(m))
