@@ -64,6 +64,25 @@ def test_regional_top_up_and_extra_supervision_are_paid_by_the_regency() -> None
     assert r["cost_apbd_rp_month"] == pytest.approx(top + extra)
 
 
+def test_posts_the_regency_funds_are_paid_by_the_regency() -> None:
+    # local_redistribution's local hires are APBD posts: their honoraria and operational
+    # allowance must not be booked to Kemensos (APBN) as they were before (issue 6 review)
+    pols = build_policies({"local_redistribution": {"local_hires_per_year": 60}})
+    m = CaseloadModel(scale=0.1, rng=4, policies=pols)
+    for _ in range(14):
+        m.step()
+    r = m.regency_table().iloc[-1]
+    ps = m.posts
+    local = np.fromiter(m.surface.apbd_posts, dtype=np.int64)
+    n_local = int((ps.filled[local] & ps.open[local]).sum())
+    assert n_local > 0  # some local posts were opened and filled within the year
+    per_post = m.p["incentive_rp_month"] + m.p["operational_rp_month"]
+    assert r["cost_local_posts_apbd_rp_month"] == pytest.approx(n_local * per_post)
+    assert r["cost_honoraria_rp_month"] == pytest.approx((r["facilitators"] - n_local) * m.p["incentive_rp_month"])
+    assert r["cost_apbd_rp_month"] >= n_local * per_post
+    assert r["cost_rp_month"] == pytest.approx(r["cost_apbn_rp_month"] + r["cost_apbd_rp_month"])
+
+
 # ---------------------------------------------------------------------------- model: family-weighted indicators
 
 
