@@ -76,6 +76,7 @@ BUDGET_LINES: tuple[tuple[str, str, str], ...] = (
     ("cost_topup_rp_month", "Regional incentive top-ups (Dinsos)", "APBD"),
     ("cost_supervision_apbd_rp_month", "Extra supervision (Dinsos)", "APBD"),
     ("cost_policy_apbd_rp_month", "Lever running costs charged to the regency", "APBD"),
+    ("cost_local_posts_apbd_rp_month", "Posts the regency funds (local hires: pay, operations)", "APBD"),
     ("cost_apbn_rp_month", "Facilitation cost paid from APBN", "APBN"),
     ("cost_apbd_rp_month", "Facilitation cost paid from APBD", "APBD"),
     ("cost_rp_month", "Facilitation cost, total", "APBN+APBD"),
