@@ -38,16 +38,21 @@ def _count(v: float) -> str:
 
 
 def calibrated(manifest: dict[str, Any]) -> bool:
-    """Whether the batch ran from a calibrated parameter set: a non-empty ``posterior`` in its manifest.
+    """Whether the batch ran from a calibrated parameter set: a ``posterior`` in its manifest.
 
-    Calibration (calibration/) writes the posterior it drew the parameters from into the
-    manifest, at the top level or under ``calibration``; a batch without one ran on the
+    A calibrated scenario names the posterior file that ``caseload calibrate`` wrote
+    (scenario key ``posterior``; replicate i runs draw i), and the batch manifest records it
+    with each scenario; every scenario of the batch must have one. A top-level
+    ``posterior`` (or ``calibration.posterior``) counts too. A batch without one ran on the
     defaults of sim.params, whose [A] parameters are assumptions.
     """
     if manifest.get("posterior"):
         return True
     cal = manifest.get("calibration")
-    return bool(isinstance(cal, dict) and cal.get("posterior"))
+    if isinstance(cal, dict) and cal.get("posterior"):
+        return True
+    scen = manifest.get("scenarios", {})
+    return bool(scen) and all(isinstance(v, dict) and v.get("posterior") for v in scen.values())
 
 
 def caveats(c: Comparison) -> list[str]:

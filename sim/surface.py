@@ -19,12 +19,13 @@ and a lever that is on replaces it with its own setting.
 | graduation_push | families (graduation assessment) | outcome_evaluation |
 | admin_factor | timebudget (admin hours), metrics (WISN) | outcome_evaluation |
 | extra_cost_month | sim.processes.cost (APBD line, every month) | training_platform (setup) |
+| apbd_posts | sim.processes.cost (pay of posts the regency funds: APBD, not APBN) | local_redistribution |
 | cost_month, courses_month | sim.processes.cost (this month's courses and their cost; reset each month) | training_platform |
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,9 +41,10 @@ class LeverSurface:
     outcome_evaluation: bool = False
     graduation_push: float = 1.0
     admin_factor: float = 1.0
-    extra_cost_month: float = 0.0   # recurring lever cost per month, model units (scaled)
+    extra_cost_month: float = 0.0   # recurring lever cost per month, Rp at regency scale (never scaled)
     cost_month: float = 0.0         # this month's lever cost, model units; reset each month
     courses_month: int = 0          # courses run by levers this month; reset each month
+    apbd_posts: set[int] = field(default_factory=set)  # post rows funded by the regency (APBD)
 
     @classmethod
     def baseline(cls, n_districts: int, p: dict[str, Any]) -> LeverSurface:

@@ -207,8 +207,12 @@ def test_new_families_go_where_the_eligible_poor_are() -> None:
     mine = dist[dist["district"] == "Tambun Selatan"].set_index("step")["families"]
     assert share < mine.iloc[0] / dist.loc[dist["step"] == 0, "families"].sum() - 0.03
     start = mine.iloc[0]
-    assert mine.iloc[-1] <= 1.04 * start
-    assert mine.iloc[-1] - mine.loc[MONTHS - 12] <= 0.015 * start
+    # With the time budget of issue 6 s.2 (spare time buys visits elsewhere) graduations and so
+    # entrants are more numerous, and this kecamatan, kept from graduating, settles higher:
+    # +5.3 / +6.4 / +6.3% over the run and +1.5 / +1.7 / +2.1% in the last year (seeds 2021, 1,
+    # 2). Tolerances +8% and +3%.
+    assert mine.iloc[-1] <= 1.08 * start
+    assert mine.iloc[-1] - mine.loc[MONTHS - 12] <= 0.03 * start
     assert m.regency_table()["entries_unfilled"].sum() == 0
 
 

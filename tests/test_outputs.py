@@ -14,6 +14,7 @@ from scipy import stats
 
 from analysis import compare, costeff, headline, report
 from analysis.intervals import clip
+from runs import store
 from sim import metrics, population
 from sim.model import CaseloadModel
 from sim.policies import build_policies
@@ -42,7 +43,8 @@ def test_cost_has_its_own_phase_and_record_only_records() -> None:
     assert m.regency_table().iloc[0]["cost_rp_month"] == 0.0  # the initial state costs nothing
     # transfers: PKH to compliant PKH families, Sembako to Sembako families (APBN), outside the facilitation cost
     fam = m.families
-    pkh = (fam.active & fam.pkh & fam.compliant).sum() * m.family_weight * m.p["pkh_transfer_rp_family_year"] / 12
+    paid = (fam.active & fam.pkh & fam.compliant & ~fam.pay_held).sum() + m.pkh_arrears_month  # withheld: not paid
+    pkh = paid * m.family_weight * m.p["pkh_transfer_rp_family_year"] / 12
     assert r["transfers_pkh_rp_month"] == pytest.approx(pkh)
     assert r["cost_rp_month"] < r["transfers_pkh_rp_month"] + r["transfers_sembako_rp_month"]
 
@@ -60,6 +62,25 @@ def test_regional_top_up_and_extra_supervision_are_paid_by_the_regency() -> None
     extra = (math.ceil(n / 20) - math.ceil(n / m.p["supervision_ratio"])) * m.p["supervisor_cost_rp_month"]
     assert extra > 0 and r["cost_supervision_apbd_rp_month"] == pytest.approx(extra)
     assert r["cost_apbd_rp_month"] == pytest.approx(top + extra)
+
+
+def test_posts_the_regency_funds_are_paid_by_the_regency() -> None:
+    # local_redistribution's local hires are APBD posts: their honoraria and operational
+    # allowance must not be booked to Kemensos (APBN) as they were before (issue 6 review)
+    pols = build_policies({"local_redistribution": {"local_hires_per_year": 60}})
+    m = CaseloadModel(scale=0.1, rng=4, policies=pols)
+    for _ in range(14):
+        m.step()
+    r = m.regency_table().iloc[-1]
+    ps = m.posts
+    local = np.fromiter(m.surface.apbd_posts, dtype=np.int64)
+    n_local = int((ps.filled[local] & ps.open[local]).sum())
+    assert n_local > 0  # some local posts were opened and filled within the year
+    per_post = m.p["incentive_rp_month"] + m.p["operational_rp_month"]
+    assert r["cost_local_posts_apbd_rp_month"] == pytest.approx(n_local * per_post)
+    assert r["cost_honoraria_rp_month"] == pytest.approx((r["facilitators"] - n_local) * m.p["incentive_rp_month"])
+    assert r["cost_apbd_rp_month"] >= n_local * per_post
+    assert r["cost_rp_month"] == pytest.approx(r["cost_apbn_rp_month"] + r["cost_apbd_rp_month"])
 
 
 # ---------------------------------------------------------------------------- model: family-weighted indicators
@@ -163,7 +184,8 @@ def write_batch(out: Path, reps: int = REPS, d_poor: np.ndarray | None = None, p
             rid = f"{name}-{i}"
             df.to_parquet(out / "runs" / f"{rid}.regency.parquet")
             runs[rid] = {"status": "done", "scale": 1.0, "files": {"regency": {"path": f"runs/{rid}.regency.parquet"}}}
-    m: dict[str, object] = {"kind": "batch", "scenario_order": ["baseline", "cap-150"], "runs": runs, "master_seed": 1}
+    m: dict[str, object] = {"format": store.FORMAT, "kind": "batch", "scenario_order": ["baseline", "cap-150"],
+                            "runs": runs, "master_seed": 1}
     if posterior:
         m["posterior"] = {"draws": 100}
     (out / "manifest.json").write_text(json.dumps(m))
@@ -272,3 +294,11 @@ def test_counts_are_divided_by_the_scale_only_in_tables_that_hold_simulated_coun
     m = {"runs": {"a": {"scale": 0.25}, "b": {"scale": 0.5}}}
     assert compare.count_scales(m, ["posts", "families"]) == {"a": 0.25, "b": 0.5}
     assert compare.count_scales(m, ["posts", "families", "families_simulated"]) == {"a": 1.0, "b": 1.0}
+
+
+def test_a_batch_of_calibrated_scenarios_is_not_called_uncalibrated() -> None:
+    m = {"scenarios": {"baseline": {"posterior": "calibration/out/posterior.parquet"}, "cap-150": {"posterior": None}}}
+    assert not headline.calibrated(m)  # one scenario on the defaults: the comparison is not calibrated
+    m["scenarios"]["cap-150"]["posterior"] = "calibration/out/posterior.parquet"
+    assert headline.calibrated(m)
+    assert not headline.calibrated({"scenarios": {}}) and headline.calibrated({"posterior": {"draws": 10}})

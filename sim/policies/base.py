@@ -42,7 +42,7 @@ class Lever:
         self.values = checked
 
     def setup(self, model: CaseloadModel) -> None:
-        """Called once after the initial state is built (before the workforce spin-up)."""
+        """Called once after the initial state and its warm-up are built, before the step-0 record."""
 
     def apply(self, model: CaseloadModel) -> None:
         """Called every month at the lever's slot (``when`` ``phase``)."""

@@ -159,3 +159,4 @@ class LocalRedistribution(Lever):
         n = self.local_posts.take(len(chosen))
         idx = open_new_posts(model, chosen[:n], -1)
         self.posts_opened.extend(int(i) for i in idx)
+        model.surface.apbd_posts.update(int(i) for i in idx)  # the regency pays them (cost: APBD)

@@ -7,10 +7,10 @@ each (docs/ODD.md 2.5).
 
 Lines (Rp this month):
 
-    honoraria         facilitators in post x incentive_rp_month                 APBN
+    honoraria         facilitators in national posts x incentive_rp_month       APBN
     topup             sum over filled posts of (pay - incentive_rp_month):
                       the regional-incentive premium above the national pay     APBD
-    operational       facilitators in post x operational_rp_month              APBN
+    operational       facilitators in national posts x operational_rp_month    APBN
     supervision_apbn  ceil(facilitators / supervision_ratio [parameter]) x
                       supervisor_cost_rp_month: the programme's own supervisors APBN
     supervision_apbd  supervisors beyond those, when a lever lowers the ratio
@@ -21,7 +21,11 @@ Lines (Rp this month):
     policy_apbd       recurring lever costs charged to the regency
                       (``surface.extra_cost_month``, e.g. a platform's running
                       cost charged to Kabupaten Bekasi)                         APBD
-    transfers_pkh     PKH families in good standing (compliant) x
+    local_posts_apbd  honoraria and operational allowance of the posts the regency
+                      funds itself (``surface.apbd_posts``: local_redistribution's
+                      local hires); ``honoraria``/``operational`` cover the rest APBD
+    transfers_pkh     (PKH families in good standing (compliant) whose payment
+                      is not withheld + withheld months paid late this month) x
                       pkh_transfer_rp_family_year / 12                          APBN
     transfers_sembako Sembako families x sembako_transfer_rp_family_month       APBN
 
@@ -69,6 +73,7 @@ FUNDER: dict[str, str] = {
     "topup": "APBD",
     "supervision_apbd": "APBD",
     "policy_apbd": "APBD",
+    "local_posts_apbd": "APBD",
 }
 #: transfers to families (APBN), reported beside the facilitation cost, not in it
 TRANSFERS: tuple[str, ...] = ("transfers_pkh", "transfers_sembako")
@@ -98,15 +103,26 @@ def month_lines(model: Model) -> dict[str, float]:
     sup_apbn = min(sup_now, sup_programme)
     act = fam.active
     w = model.family_weight
+    # posts the regency funds (local_redistribution's local hires): their honoraria and
+    # operational allowance are APBD's, not Kemensos's (their top-up is APBD's anyway)
+    n_local = 0
+    if lever.apbd_posts:
+        rows = np.fromiter(lever.apbd_posts, dtype=np.int64)
+        n_local = int((f[rows] & ps.open[rows]).sum())
+    n_national = n_fac - n_local
     lines = {
-        "honoraria": n_fac * base_pay,
-        "operational": n_fac * float(p["operational_rp_month"]),
+        "honoraria": n_national * base_pay,
+        "operational": n_national * float(p["operational_rp_month"]),
         "supervision_apbn": sup_apbn * sup_cost,
         "training": float(model.cost_month) + float(lever.cost_month),
         "topup": pay - n_fac * base_pay,
         "supervision_apbd": sup_extra * sup_cost,
         "policy_apbd": float(lever.extra_cost_month),
-        "transfers_pkh": float((act & fam.pkh & fam.compliant).sum()) * w * p["pkh_transfer_rp_family_year"] / 12.0,
+        "local_posts_apbd": n_local * (base_pay + float(p["operational_rp_month"])),
+        # PKH paid this month: compliant families whose payment is not withheld for late
+        # verification data, plus the withheld months released now (sim/processes/timebudget.py)
+        "transfers_pkh": (float((act & fam.pkh & fam.compliant & ~fam.pay_held).sum()) + model.pkh_arrears_month)
+                         * w * p["pkh_transfer_rp_family_year"] / 12.0,
         "transfers_sembako": float((act & fam.sembako).sum()) * w * float(p["sembako_transfer_rp_family_month"]),
     }
     lines["apbn"] = sum(v for k, v in lines.items() if FUNDER.get(k) == "APBN")
