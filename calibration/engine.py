@@ -28,6 +28,7 @@ import numpy as np
 
 from calibration.statistics import Setup, Wanted, simulate
 from calibration.targets import TargetSet
+from runs.sweep import Range  # a calibrated parameter and its uniform prior range: the sweep's type
 from sim import params
 
 # A shared counter of finished simulations (a multiprocessing.Value set by the driver before
@@ -39,23 +40,6 @@ class CalibrationError(ValueError):
     """Bad calibration input or an unusable output folder (exit 2)."""
 
 
-@dataclass(frozen=True)
-class Range:
-    """A calibrated parameter and its uniform prior range."""
-
-    name: str
-    low: float
-    high: float
-    kind: str  # float | int
-
-    def value(self, x: float) -> float | int:
-        """A parameter value from a draw in [low, high] (integers rounded, kept inside)."""
-        v = min(max(float(x), self.low), self.high)
-        if self.kind == "int":
-            return int(min(max(round(v), math.ceil(self.low)), math.floor(self.high)))
-        return v
-
-
 def parse_range(spec: str) -> Range:
     """``NAME=LOW:HIGH`` checked against sim.params (name, numeric kind, bounds)."""
     from runs import store, sweep
@@ -64,7 +48,7 @@ def parse_range(spec: str) -> Range:
         r = sweep.parse_range(spec)
     except store.BatchError as e:
         raise CalibrationError(str(e).replace("--param", "--params", 1)) from None
-    return Range(r.name, r.low, r.high, r.kind)
+    return r
 
 
 @dataclass(frozen=True)

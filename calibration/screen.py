@@ -74,8 +74,7 @@ def screen(ts: TargetSet, out: Path, trajectories: int, seed: int, mapper: Mappe
     rs = ranges if ranges is not None else assumption_ranges()
     prior = Prior(tuple(rs))
     sim = Simulator(setup or ts.setup, ts.wanted(), prior, seed)
-    sranges = [sweep.Range(r.name, r.low, r.high, r.kind) for r in rs]
-    x, _ = sweep.design(sranges, trajectories, "morris", seed, True)
+    x, _ = sweep.design(list(rs), trajectories, "morris", seed, True)
     b = Bar(len(x), "screening", stream, bar)
     try:
         stats = mapper.map(_Point(sim), [prior.values(list(row)) for row in x], done=b.update)
@@ -99,7 +98,7 @@ def analyze(out: Path, x: np.ndarray, resid: np.ndarray, rs: list[Range], target
 
     from runs import sweep
 
-    prob = sweep.problem_of([sweep.Range(r.name, r.low, r.high, r.kind) for r in rs])
+    prob = sweep.problem_of(list(rs))
     rows = []
     mu = np.zeros((len(rs), len(target_names)))
     for j, name in enumerate(target_names):
