@@ -93,10 +93,7 @@ def fieller(dc: np.ndarray, de: np.ndarray, level: float = 0.95) -> tuple[float,
     """
     from scipy import stats
 
-    c = np.asarray(dc, dtype=np.float64)
-    e = np.asarray(de, dtype=np.float64)
-    ok = np.isfinite(c) & np.isfinite(e)
-    c, e = c[ok], e[ok]
+    c, e = _finite_pairs(dc, de)
     n = c.size
     if n < 2:
         return math.nan, math.nan, "too few"
@@ -119,13 +116,18 @@ def fieller(dc: np.ndarray, de: np.ndarray, level: float = 0.95) -> tuple[float,
     return min(lo, hi), max(lo, hi), "bounded"
 
 
-def bootstrap_ratio(dc: np.ndarray, de: np.ndarray, level: float = 0.95, draws: int = BOOT_DRAWS,
-                    seed: int = BOOT_SEED) -> tuple[float, float, str]:
-    """Percentile bootstrap over replicate pairs of mean(dc) / mean(de): (low, high, status)."""
+def _finite_pairs(dc: np.ndarray, de: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The replicate pairs (cost difference, effect difference) where both are finite."""
     c = np.asarray(dc, dtype=np.float64)
     e = np.asarray(de, dtype=np.float64)
     ok = np.isfinite(c) & np.isfinite(e)
-    c, e = c[ok], e[ok]
+    return c[ok], e[ok]
+
+
+def bootstrap_ratio(dc: np.ndarray, de: np.ndarray, level: float = 0.95, draws: int = BOOT_DRAWS,
+                    seed: int = BOOT_SEED) -> tuple[float, float, str]:
+    """Percentile bootstrap over replicate pairs of mean(dc) / mean(de): (low, high, status)."""
+    c, e = _finite_pairs(dc, de)
     n = c.size
     if n < 2:
         return math.nan, math.nan, "too few"

@@ -51,6 +51,17 @@ def _progress_flag(value: str) -> bool | None:
     return {"auto": None, "bar": True, "log": False}[value]
 
 
+def _run_plan(kind: str, plan: Any, args: argparse.Namespace) -> Any:
+    """Probe the scheduler, run (or resume) ``plan`` into ``args.out``, print the summary and failures."""
+    _probe(args)
+    print(f"{kind} {args.out}: {plan.describe}; {len(plan.specs)} runs", file=sys.stderr, flush=True)
+    res = batch.run_plan(plan, Path(args.out), jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
+                         retries=args.retries, argv=sys.argv[1:], bar=_progress_flag(args.progress))
+    print(_summary_line(kind, res))
+    _report_failures(res)
+    return res
+
+
 def _report_failures(res: batch.BatchResult) -> None:
     if res.failed:
         print(f"{len(res.failed)} run(s) kept failing after every attempt; the other runs are finished:", file=sys.stderr)
@@ -102,12 +113,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     scs = [scenario.load_any(ref, search_dirs=args.scenario_dir or ()) for ref in args.scenarios]
     _check_scenarios(scs, args)
     plan = batch.plan_batch(scs, args.replicates, master_seed=args.seed, months=args.months, scale=args.scale)
-    _probe(args)
-    print(f"batch {args.out}: {plan.describe}; {len(plan.specs)} runs", file=sys.stderr, flush=True)
-    res = batch.run_plan(plan, Path(args.out), jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
-                         retries=args.retries, argv=sys.argv[1:], bar=_progress_flag(args.progress))
-    print(_summary_line("batch", res))
-    _report_failures(res)
+    res = _run_plan("batch", plan, args)
     if not res.failed:
         print(f"next: caseload compare {args.out} --report {Path(args.out) / 'report.html'}")
     return EXIT_FAILED_RUNS if res.failed else 0
@@ -177,12 +183,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print("note: --outputs is used with --sensitivity; samples.csv holds every indicator", file=sys.stderr)
     plan = sweep.plan_sweep(base, ranges, args.samples, method=args.method, seed=args.seed, replicates=args.replicates,
                             months=args.months, scale=args.scale, sensitivity=args.sensitivity)
-    _probe(args)
-    print(f"sweep {args.out}: {plan.describe}; {len(plan.specs)} runs", file=sys.stderr, flush=True)
-    res = batch.run_plan(plan, Path(args.out), jobs=args.jobs, executor=args.executor, scheduler=args.scheduler,
-                         retries=args.retries, argv=sys.argv[1:], bar=_progress_flag(args.progress))
-    print(_summary_line("sweep", res))
-    _report_failures(res)
+    res = _run_plan("sweep", plan, args)
     samples_df, sens = sweep.write_outputs(Path(args.out), outputs, args.seed, args.sensitivity and not res.failed)
     names = [r.name for r in ranges]
     sweep.print_samples(samples_df, names, outputs)
