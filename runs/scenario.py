@@ -47,6 +47,7 @@ from sim import params
 from sim.districts import PROFILE_NAMES
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+POSTERIOR_DIR = SCENARIO_DIR.parent / "calibration" / "posteriors"  # published posteriors (caseload calibrate --scenario)
 MAX_BYTES = 1 << 20      # a scenario is a few KB; 1 MB is generous and keeps manifests small
 MAX_DEPTH = 8            # top level > policies > lever > setting (> a list or inline table) is 5
 MAX_EXTENDS = 16         # files in one inheritance chain
@@ -401,7 +402,7 @@ def load(ref: str | Path, _seen: tuple[Path, ...] = (), search_dirs: Sequence[Pa
         policies={**{k: dict(v) for k, v in base.policies.items()}, **raw.get("policies", {})},
         sources={**base.sources, **raw.get("sources", {})},
         chain=[str(path), *base.chain] if "extends" in raw else [str(path)],
-        posterior=_posterior_path(raw, text, path) if "posterior" in raw else base.posterior,
+        posterior=_posterior_path(raw, text, path, roots) if "posterior" in raw else base.posterior,
     )
     return sc
 
@@ -417,9 +418,20 @@ def load(ref: str | Path, _seen: tuple[Path, ...] = (), search_dirs: Sequence[Pa
 POSTERIOR_KEY = 0xCA11B
 
 
-def _posterior_path(raw: dict[str, Any], text: str, path: Path) -> str:
+def _posterior_path(raw: dict[str, Any], text: str, path: Path, roots: list[Path]) -> str:
+    """The posterior file a scenario names, sandboxed like ``extends`` and checked."""
     ref = Path(raw["posterior"])
     full = ref if ref.is_absolute() else (path.parent / ref)
+    # the same folders as ``extends`` (the scenario's own, scenarios/, --scenario-dir ones),
+    # plus calibration/posteriors/ where published posteriors live; decided before looking
+    # at the file, so whether a file outside exists is not revealed either
+    allowed = [*roots, path.resolve().parent, POSTERIOR_DIR.resolve()]
+    if not raw["posterior"].strip() or "\0" in raw["posterior"] or not any(
+            full.resolve().is_relative_to(r) for r in allowed):
+        raise ScenarioError(
+            f"{_where(path, 'posterior', _line_of(text, 'posterior'))}: posterior {raw['posterior']!r}: outside the "
+            "folders a scenario may read a posterior from (the scenario's own folder, scenarios/, "
+            "calibration/posteriors/ and folders given with --scenario-dir)")
     try:
         if full.exists() and not full.is_file():  # a device or pipe would be read without end (issue 9)
             raise ScenarioError(f"posterior file {full}: not a regular file")

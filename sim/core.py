@@ -63,6 +63,7 @@ class Model(Protocol):
     exits_month: int
     entries_month: int
     entries_unfilled_month: int
+    entries_near_poor_month: int
     entrants_poor_pre_month: int
     leavers_poor_pre_month: int
     cost_month: float

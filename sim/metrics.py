@@ -295,6 +295,7 @@ def record(model: Model) -> None:
         "exits": model.exits_month * w,
         "entries": model.entries_month * w,
         "entries_unfilled": model.entries_unfilled_month * w,
+        "entries_near_poor": model.entries_near_poor_month * w,
         "entrants_poor_pre_transfer": model.entrants_poor_pre_month * w,
         "leavers_poor_pre_transfer": model.leavers_poor_pre_month * w,
         "cost_rp_month": lines["cost"],

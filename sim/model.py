@@ -238,6 +238,7 @@ class CaseloadModel(mesa.Model):
         self.exits_month = 0
         self.entries_month = 0
         self.entries_unfilled_month = 0
+        self.entries_near_poor_month = 0
         self.entrants_poor_pre_month = 0
         self.leavers_poor_pre_month = 0
         self.cost_month = 0.0

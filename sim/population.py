@@ -22,11 +22,13 @@ counted by welfare before transfers, and people are conserved:
 
 Entrants are placed where the eligible are now: each entrant's kecamatan is drawn in
 proportion to the outside poor of each kecamatan this month (not by the initial KPM shares,
-which let overloaded kecamatan where nobody graduates keep growing). If the outside of a
-kecamatan cannot supply an entrant (fewer than household_size poor persons left for a poor
-one, or non-poor for a non-poor one), that entrant is not enrolled: the quota seat stays
-empty this month and is counted (``entries_unfilled``); next month's quota check tries
-again. Nothing is clamped.
+which let overloaded kecamatan where nobody graduates keep growing). An entrant drawn poor
+whom her kecamatan has fewer than household_size outside poor persons left for is a family
+above the line instead (the register PKH enrols from reaches above the BPS line): her
+consumption is redrawn above it (``entries_near_poor``). If the outside non-poor cannot
+supply a non-poor entrant either, she is not enrolled: the quota seat stays empty this month
+and is counted (``entries_unfilled``); next month's quota check tries again. Nothing is
+clamped.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy import special
 
 from sim.agents import Facilitator, Family
 from sim.state import Columns
@@ -168,7 +171,19 @@ def draw_family_traits(model: Model, rows: np.ndarray, rng: np.random.Generator,
         c = np.log(np.clip(1.0 - t, 1e-6, None)) - sd * z - fam.shock[rows]
         model.initial_kpm_poor_share = initial_poor_share(model)
         model.welfare_location = float(np.quantile(c, 1.0 - model.initial_kpm_poor_share))
-    fam.log_perm[rows] = model.welfare_location + sd * z
+    set_consumption(model, rows, z, rng, initial)
+
+
+def set_consumption(model: Model, rows: np.ndarray, z: np.ndarray, rng: np.random.Generator,
+                    initial: bool) -> None:
+    """Permanent consumption mu + sigma z of the families in ``rows``, and what follows from it.
+
+    Sets log_perm, poor before and after transfers, welfare and (for entrants) the months
+    above the graduation line; the shocks and transfers must already be set.
+    """
+    p = model.p
+    fam = model.families
+    fam.log_perm[rows] = model.welfare_location + p["welfare_sd_initial"] * z
     t = transfers(model, rows)
     market = np.exp(fam.log_perm[rows] + fam.shock[rows])
     fam.poor_pre[rows] = market < 1.0
@@ -394,13 +409,21 @@ def enrol_families(model: Model, n: int) -> None:
     fam.district[rows] = dist
     fam.fac[rows] = -1
     draw_family_traits(model, rows, rng, initial=False)
-    poor_pre = fam.poor_pre[rows]
-    # who the outside can supply: household_size persons per entrant, poor or not
-    keep = np.empty(n, dtype=bool)
-    for cls, room in ((poor_pre, pool), (~poor_pre, nonpoor)):
-        # whole persons only, rounded down: the pool can never go below 0, not even by rounding
-        whole = np.floor(np.maximum(room, 0.0) / hh).astype(np.int64)
-        keep[cls] = _first_in_district(dist[cls], whole)
+    # who the outside can supply: household_size persons per entrant, poor or not;
+    # whole persons only, rounded down: the pool can never go below 0, not even by rounding
+    poor_pre = fam.poor_pre[rows].copy()
+    keep = np.zeros(n, dtype=bool)
+    keep[poor_pre] = _first_in_district(dist[poor_pre], np.floor(np.maximum(pool, 0.0) / hh).astype(np.int64))
+    # a poor entrant her kecamatan has no poor person left for is a family above the line
+    # instead (the DTKS reaches above the BPS line): redrawn from the same welfare law,
+    # conditioned on market consumption >= the line (ODD 7.4)
+    near = poor_pre & ~keep
+    if near.any():
+        redraw_above_line(model, rows[near], rng)
+        poor_pre[near] = fam.poor_pre[rows[near]]
+        model.entries_near_poor_month += int(near.sum())
+    nonpoor_cls = ~poor_pre
+    keep[nonpoor_cls] = _first_in_district(dist[nonpoor_cls], np.floor(np.maximum(nonpoor, 0.0) / hh).astype(np.int64))
     turned_away = rows[~keep]
     fam.poor[turned_away] = False
     fam.poor_pre[turned_away] = False
@@ -412,6 +435,23 @@ def enrol_families(model: Model, n: int) -> None:
     model.entries_month += rows.size
     model.entries_unfilled_month += n - rows.size
     model.entrants_poor_pre_month += int(poor_pre.sum())
+
+
+def redraw_above_line(model: Model, rows: np.ndarray, rng: np.random.Generator) -> None:
+    """New permanent consumption for ``rows``, drawn from the entrants' law above the line.
+
+    z ~ N(0, 1) truncated to mu + sigma z + shock >= 0 (market consumption at least the
+    poverty line this month), by the inverse CDF from the stream ``rng``.
+    """
+    fam = model.families
+    sd = float(model.p["welfare_sd_initial"])
+    z0 = (-fam.shock[rows].astype(np.float64) - model.welfare_location) / max(sd, 1e-12)
+    lo = special.ndtr(z0)
+    u = lo + (1.0 - lo) * rng.random(rows.size)
+    z = special.ndtri(np.clip(u, 1e-15, 1.0 - 1e-15))
+    # rounding (float32 state) near the bound must not leave anyone below the line
+    z = np.maximum(z, z0 + 1e-4)
+    set_consumption(model, rows, z, rng, initial=False)
 
 
 def assign_to_least_loaded(model: Model, rows: np.ndarray) -> None:

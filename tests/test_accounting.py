@@ -216,22 +216,46 @@ def test_new_families_go_where_the_eligible_poor_are() -> None:
     assert m.regency_table()["entries_unfilled"].sum() == 0
 
 
-def test_an_outside_pool_that_cannot_supply_leaves_seats_empty_and_counts_them() -> None:
+def test_poor_entrants_a_kecamatan_cannot_supply_are_families_above_the_line() -> None:
     # With share_poor_in_kpm = 1 every poor person starts inside the programme, so the pool of
-    # poor outside it starts empty (up to rounding). An entrant poor before transfers cannot
-    # then be supplied until leavers return some: the seat stays empty and is counted; no poor
-    # person is made up (the old code clamped the pool at 0 and enrolled the entrant anyway).
+    # poor outside it starts empty (up to rounding). An entrant drawn poor before transfers
+    # cannot then be supplied until leavers return some: she is a family above the line
+    # instead (redrawn from the same welfare law above the line, counted in
+    # entries_near_poor), the seat is filled, and no poor person is made up (the code before
+    # issue 6 clamped the pool at 0 and enrolled a poor entrant anyway; the code of issue 6
+    # left the seat empty, so the official profile could not reach its PKH counts).
     m = CaseloadModel(scale=0.1, rng=SEED, check_invariants=True, share_poor_in_kpm=1.0)
     assert m.nonkpm_poor.sum() < m.p["household_size"]
     for _ in range(12):
         m.step()
     reg = m.regency_table()
-    assert reg["entries_unfilled"].sum() > 100
-    assert (reg["families"] <= m.quota_target() * m.family_weight + 1e-6).all()
+    assert reg["entries_near_poor"].sum() > 100
+    assert reg["entries_unfilled"].sum() == 0
+    assert (reg["families"].iloc[1:] == reg["families"].iloc[0]).all()  # the quota stays filled
     assert (reg["outside_poor_people"] >= 0).all()
     # every entrant who is poor before transfers took poor people leavers had brought back
     hh = m.p["household_size"]
     assert reg["entrants_poor_pre_transfer"].sum() * hh <= reg["leavers_poor_pre_transfer"].sum() * hh + 1e-9
+
+
+def test_a_redrawn_entrant_is_above_the_line_and_follows_the_conditional_law() -> None:
+    # The redraw is N(0, 1) truncated to market consumption >= the line: every redrawn family
+    # is non-poor before transfers, and the redrawn z's follow the truncated law (KS test
+    # against scipy's truncnorm; seed 7, 4,000 families, p > 0.001).
+    from scipy import stats
+
+    from sim import population
+
+    m = CaseloadModel(scale=0.1, rng=SEED)
+    fam = m.families
+    rows = np.flatnonzero(fam.active)[:4000]
+    fam.shock[rows] = 0.0
+    population.redraw_above_line(m, rows, np.random.default_rng(7))
+    assert not fam.poor_pre[rows].any()
+    sd = m.p["welfare_sd_initial"]
+    z = (fam.log_perm[rows].astype(np.float64) - m.welfare_location) / sd
+    z0 = -m.welfare_location / sd
+    assert stats.kstest(z, stats.truncnorm(z0, np.inf).cdf).pvalue > 1e-3
 
 
 class _Leak:
