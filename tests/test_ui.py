@@ -10,6 +10,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import ipyvuetify as v
 import numpy as np
@@ -394,3 +395,41 @@ def test_an_upload_never_shadows_a_scenario_file(session: VirtualKernelContext) 
     assert "uploaded-baseline" in state.uploaded.value
     assert state.scenario_by_ref("baseline").parameters == {}
     assert state.current_settings().base.name == "uploaded-baseline"
+
+
+def test_the_server_runs_at_most_its_limit_of_comparisons_across_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Sessions share the machine: with the limit at 1, a second session's comparison is
+    # refused with a message (no job, no folder) while the first runs, and starts once the
+    # first has been cancelled.
+    from ui import compare, jobs
+
+    monkeypatch.setattr(jobs, "MAX_RUNNING", 1)
+    monkeypatch.setenv("CASELOAD_UI_SCALE", "0.05")
+
+    def ctx() -> VirtualKernelContext:
+        sid = uuid.uuid4().hex
+        return VirtualKernelContext(id=sid, kernel=kernel.Kernel(), session_id=f"session-{sid}")
+
+    a, b = ctx(), ctx()
+    before = set(Path(jobs.tempfile.gettempdir()).glob("caseload-ui-compare-*"))
+    try:
+        with a:
+            compare.start(["baseline", "cap-150"], 40, 120, 0.5, 1)
+            first = compare.job_ref.value
+            assert first is not None and first.running()
+        with b:
+            compare.start(["baseline", "cap-150"], 2, 3, 0.05, 1)
+            assert compare.job_ref.value is None
+            assert compare.status.value.startswith("error: The server is already running 1 comparisons")
+        assert set(Path(jobs.tempfile.gettempdir()).glob("caseload-ui-compare-*")) - before == {first.out}
+        with a:
+            compare.cancel()
+        with b:
+            compare.start(["baseline", "cap-150"], 2, 3, 0.05, 1)
+            second = compare.job_ref.value
+            assert second is not None and compare.status.value == "running"
+            compare.cancel()
+    finally:
+        for c in (a, b):
+            with c:
+                c.close()

@@ -23,7 +23,7 @@ from runs.scenario import ScenarioError
 from ui import charts, state
 from ui.files import csv_bytes
 from ui.i18n import indicator_label, text
-from ui.jobs import CompareJob
+from ui.jobs import CompareJob, ServerBusy
 from ui.session import SCALES, scenario_names
 from ui.widgets import Heading
 
@@ -132,9 +132,13 @@ def start(names: list[str], replicates: int, months: int, scale: float, seed: in
     if old is not None:
         old.cleanup()
     job = CompareJob(scs, replicates=replicates, months=months, scale=scale, seed=seed)
+    try:
+        job.start()
+    except ServerBusy as e:
+        status.set("error: " + t("compare.busy", n=e.limit))
+        return
     result.set(None)
     progress.set(0)
-    job.start()
     job_ref.set(job)
     status.set("running")
 

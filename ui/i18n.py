@@ -104,6 +104,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "compare.progress": {"en": "{done} of {total} runs finished", "id": "{done} dari {total} run selesai"},
     "compare.cancelled": {"en": "Cancelled.", "id": "Dibatalkan."},
     "compare.need_two": {"en": "Choose at least two scenarios.", "id": "Pilih paling sedikit dua skenario."},
+    "compare.busy": {"en": "The server is already running {n} comparisons (its limit); try again when one has finished.",
+                     "id": "Server sedang menjalankan {n} perbandingan (batasnya); coba lagi setelah salah satu selesai."},
     "compare.failed": {"en": "error: {msg}", "id": "error: {msg}"},
     "compare.bands": {"en": "Mean and 95% interval over replicates", "id": "Rata-rata dan interval 95% antar-ulangan"},
     "compare.diffs": {"en": "Paired differences to {base} (same seeds)", "id": "Selisih berpasangan terhadap {base} (benih sama)"},

@@ -29,6 +29,28 @@ from runs.scenario import Scenario
 
 _ERROR_FILE = "ui-error.txt"
 
+# Server-wide limit on comparisons running at once (each takes ``jobs`` processes): sessions
+# share the machine, so the n+1-th is refused with a message until one ends. This is a
+# resource of the server, not state of a session: it holds no results.
+MAX_RUNNING = int(os.environ.get("CASELOAD_UI_MAX_COMPARISONS", "2"))
+_LIVE: list[CompareJob] = []
+_LIVE_LOCK = threading.Lock()
+
+
+class ServerBusy(RuntimeError):
+    """The server already runs MAX_RUNNING comparisons (``limit``)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"comparisons are running on this server up to its limit of {limit}")
+        self.limit = limit
+
+
+def running_count() -> int:
+    """Comparisons running now, across all sessions."""
+    with _LIVE_LOCK:
+        _LIVE[:] = [j for j in _LIVE if j.running()]
+        return len(_LIVE)
+
 
 def _watch_parent(parent: int) -> None:  # pragma: no cover - runs in the child
     while True:
@@ -79,15 +101,21 @@ class CompareJob:
         return len(self.scenarios) * self.replicates
 
     def start(self) -> None:
-        """Start the child process."""
+        """Start the child process; ServerBusy when MAX_RUNNING comparisons run already."""
         ctx = mp.get_context("spawn")
-        self.proc = ctx.Process(
-            target=_run_batch,
-            args=(self.scenarios, self.replicates, self.months, self.scale, self.seed, str(self.out), self.jobs,
-                  os.getpid()),
-            name="caseload-ui-compare",
-        )
-        self.proc.start()
+        with _LIVE_LOCK:
+            _LIVE[:] = [j for j in _LIVE if j.running()]
+            if len(_LIVE) >= MAX_RUNNING:
+                self.cleanup()
+                raise ServerBusy(MAX_RUNNING)
+            self.proc = ctx.Process(
+                target=_run_batch,
+                args=(self.scenarios, self.replicates, self.months, self.scale, self.seed, str(self.out), self.jobs,
+                      os.getpid()),
+                name="caseload-ui-compare",
+            )
+            self.proc.start()
+            _LIVE.append(self)
 
     def done_runs(self) -> int:
         """Runs whose result files are complete."""
