@@ -118,7 +118,7 @@ def run(o: Options, argv: list[str] | None = None, stream: TextIO | None = None)
             return {"optimize": res, "out": out}
         if o.method == "abc-smc":
             fit.run_abc_smc(ts, prior, sim, out, o.population, o.budget, o.generations, o.seed, mapper, o.bar, stream)
-            post, diag = fit.abc_posterior(out)
+            post, diag = fit.abc_posterior(out, prior)
         else:
             post, diag = fit.run_rejection(ts, prior, sim, out, o.population, o.budget, o.seed, mapper, o.bar, stream)
         fit_s = time.perf_counter() - t0

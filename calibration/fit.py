@@ -214,8 +214,42 @@ def run_abc_smc(ts: TargetSet, prior: Prior, sim: Simulator, out: Path, populati
               f"acceptance {int(r.particles) / max(int(r.samples), 1):.2f}", file=stream, flush=True)
 
 
-def abc_posterior(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The last generation's weighted draws and per-generation diagnostics from out/abc.db."""
+def stability(gens: list[tuple[pd.DataFrame, np.ndarray]], prior: Prior) -> pd.DataFrame:
+    """Per generation: weighted mean and s.d. of each parameter, and the change from the last.
+
+    ``mean_shift``: the largest |change of a parameter's posterior mean| since the previous
+    generation, as a share of its prior range; ``sd_change``: the largest |relative change of
+    a parameter's posterior s.d.|. Both small over the last generations: the posterior has
+    stopped moving (NaN for the first generation).
+    """
+    rows: list[dict[str, float]] = []
+    for df, w in gens:
+        w = np.asarray(w, dtype=float) / float(np.sum(w))
+        row: dict[str, float] = {}
+        for r in prior.ranges:
+            x = df[r.name].to_numpy(dtype=float)
+            m = float(np.sum(w * x))
+            row[f"mean:{r.name}"] = m
+            row[f"sd:{r.name}"] = float(np.sqrt(max(np.sum(w * (x - m) ** 2), 0.0)))
+        rows.append(row)
+    st = pd.DataFrame(rows)
+    width = {r.name: (r.high - r.low) or 1.0 for r in prior.ranges}
+    shift = np.full(len(st), np.nan)
+    sdc = np.full(len(st), np.nan)
+    for i in range(1, len(st)):
+        shift[i] = max(abs(st.at[i, f"mean:{n}"] - st.at[i - 1, f"mean:{n}"]) / width[n] for n in width)
+        sdc[i] = max(abs(st.at[i, f"sd:{n}"] / st.at[i - 1, f"sd:{n}"] - 1.0) if st.at[i - 1, f"sd:{n}"] > 0 else 0.0
+                     for n in width)
+    st.insert(0, "sd_change", sdc)
+    st.insert(0, "mean_shift", shift)
+    return st
+
+
+def abc_posterior(out: Path, prior: Prior | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The last generation's weighted draws and per-generation diagnostics from out/abc.db.
+
+    With ``prior``, the diagnostics also hold each generation's stability (``stability``).
+    """
     import pyabc
     from pyabc.weighted_statistics import effective_sample_size
 
@@ -226,12 +260,16 @@ def abc_posterior(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     if pops.empty:
         raise CalibrationError(f"{out}/abc.db: no finished generation yet; re-run to continue")
     rows = []
+    gens = []
     for r in pops.itertuples():
-        _, w = h.get_distribution(m=0, t=int(r.t))
+        dist, w = h.get_distribution(m=0, t=int(r.t))
+        gens.append((dist, np.asarray(w)))
         rows.append({"generation": int(r.t), "epsilon": float(r.epsilon), "simulations": int(r.samples),
                      "accepted": int(r.particles), "acceptance_rate": int(r.particles) / max(int(r.samples), 1),
                      "ess": float(effective_sample_size(np.asarray(w)))})
     diag = pd.DataFrame(rows)
+    if prior is not None:
+        diag = pd.concat([diag, stability(gens, prior)], axis=1)
     # every simulation, with pyabc's calibration sample from the prior (generation -1)
     diag.attrs["total_simulations"] = int(h.total_nr_simulations)
     t = int(pops["t"].max())

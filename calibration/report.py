@@ -218,6 +218,16 @@ def build(out: Path, ts: TargetSet, prior: Prior, truth: dict[str, float] | None
         e = diag["epsilon"].to_numpy(float)
         parts.append(f"<p class='note'>Last two generations: epsilon {e[-2]:.3g} -> {e[-1]:.3g} "
                      f"({100 * (e[-2] - e[-1]) / e[-2]:.0f}% lower).</p>")
+    if "mean_shift" in diag.columns and len(diag) >= 2:
+        parts.append("<h3>Stability of the last generations</h3><p class='note'>Largest change of a parameter's "
+                     "posterior mean since the previous generation, as a share of its prior range, and largest "
+                     "relative change of a posterior s.d. Both small over the last generations: the posterior has "
+                     "stopped moving.</p><table><tr><th>generation</th><th>epsilon</th><th>mean shift (share of "
+                     "prior range)</th><th>s.d. change</th></tr>")
+        for r in diag.iloc[1:].itertuples():
+            parts.append(f"<tr><td>{int(r.generation)}</td><td>{r.epsilon:.3g}</td><td>{r.mean_shift:.3f}</td>"
+                         f"<td>{r.sd_change:.2f}</td></tr>")
+        parts.append("</table>")
     scr = out / "screening.csv"
     if not scr.exists():  # the screening shipped with the target set (calibration/screening/NAME.csv)
         scr = Path(__file__).resolve().parent / "screening" / f"{ts.name}.csv"

@@ -238,8 +238,16 @@ def test_abc_smc_recovers_known_parameters_inside_the_90_percent_interval(tmp_pa
     assert (tmp_path / "fit" / "report.html").read_text().count("<svg") >= 5
     assert scenario.load(res["scenario"]).posterior
     d = pd.read_csv(tmp_path / "fit" / "diagnostics.csv")
-    assert list(d.columns) == ["generation", "epsilon", "simulations", "accepted", "acceptance_rate", "ess"]
+    names = ["welfare_growth_macro_year", "natural_exit_rate_year"]
+    assert list(d.columns) == ["generation", "epsilon", "simulations", "accepted", "acceptance_rate", "ess",
+                               "mean_shift", "sd_change", *[f"{k}:{n}" for n in names for k in ("mean", "sd")]]
     assert d["epsilon"].is_monotonic_decreasing
+    # the last generation's stability row describes the published posterior
+    post = pd.read_parquet(tmp_path / "fit" / "posterior.parquet")
+    for n in names:
+        assert d[f"mean:{n}"].iloc[-1] == pytest.approx(float((post[n] * post["weight"]).sum()), rel=1e-9)
+    assert np.isnan(d["mean_shift"].iloc[0]) and (d["mean_shift"].iloc[1:] >= 0).all()
+    assert "Stability of the last generations" in (tmp_path / "fit" / "report.html").read_text()
     # resuming a finished run adds no simulation
     n = int(d["simulations"].sum())
     calibrate.run(o)
@@ -290,3 +298,20 @@ def test_optimize_gives_a_point_estimate_that_is_never_a_posterior(tmp_path: Pat
     out = capsys.readouterr().out
     assert rc == 0 and "NOT the calibration result" in out
     assert (tmp_path / "o" / "optimize.json").exists() and not (tmp_path / "o" / "posterior.parquet").exists()
+
+
+def test_stability_measures_how_far_the_posterior_moved_between_generations() -> None:
+    # Two generations of one parameter on a prior of width 2: the mean moves 0 -> 0.5 (a
+    # quarter of the range) and the s.d. halves; weights are normalised.
+    from calibration.engine import Prior
+    from calibration.fit import stability
+    from runs.sweep import Range
+
+    prior = Prior((Range("welfare_growth_macro_year", -1.0, 1.0, "float"),))
+    g0 = pd.DataFrame({"welfare_growth_macro_year": [-1.0, 1.0]})
+    g1 = pd.DataFrame({"welfare_growth_macro_year": [0.0, 1.0]})
+    st = stability([(g0, np.array([1.0, 1.0])), (g1, np.array([2.0, 2.0]))], prior)
+    assert st["mean:welfare_growth_macro_year"].tolist() == pytest.approx([0.0, 0.5])
+    assert st["sd:welfare_growth_macro_year"].tolist() == pytest.approx([1.0, 0.5])
+    assert np.isnan(st["mean_shift"].iloc[0])
+    assert st["mean_shift"].iloc[1] == pytest.approx(0.25) and st["sd_change"].iloc[1] == pytest.approx(0.5)
