@@ -192,14 +192,17 @@ def _run_seed(out: Path) -> int | None:
 
 def test_killed_runs_never_leave_a_mixed_set(tmp_path: Path) -> None:
     out = tmp_path / "r"
+    t0 = time.monotonic()
     assert caseload(*RUN, "--seed", "1", "--out", str(out)).returncode == 0
+    took = time.monotonic() - t0  # a whole command on this machine, start-up included
     assert _run_seed(out) == 1
     kills, states = 0, set()
     for i in range(8):
         proc = subprocess.Popen([sys.executable, "-m", "cli", *RUN, "--seed", str(2 + i % 2), "--out", str(out)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV, cwd=REPO)
-        # kill at moments spread over start-up, the run and the writing of the files
-        time.sleep(1.0 + 0.35 * i)
+        # kill at moments spread over start-up, the run and the writing of the files: fractions
+        # of the measured duration, so the kills land on a fast idle machine as on a loaded one
+        time.sleep(took * (0.2 + 0.1 * i))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
