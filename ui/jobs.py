@@ -45,13 +45,6 @@ class ServerBusy(RuntimeError):
         self.limit = limit
 
 
-def running_count() -> int:
-    """Comparisons running now, across all sessions."""
-    with _LIVE_LOCK:
-        _LIVE[:] = [j for j in _LIVE if j.running()]
-        return len(_LIVE)
-
-
 def _watch_parent(parent: int) -> None:  # pragma: no cover - runs in the child
     while True:
         time.sleep(0.5)
