@@ -101,17 +101,18 @@ class Family(mesa.Agent):
     # 88,000 handles. Handles are made with Family.create_many(model, rows).
 
     @classmethod
-    def create_many(cls, model: Model, rows: list[int]) -> list[Family]:
-        """Create and register one handle per row (the way Family agents are made).
+    def create_many(cls, model: Model, rows: list[int], ids: list[int]) -> list[Family]:
+        """Create and register one handle per row, with the unique ids ``ids`` (increasing).
 
         About a thousand families enter and leave each month, so the per-agent path of
         Agent.__init__ / Agent.remove (a signal emission and a log call per agent) would
         dominate the run time. This registers the handles in the same structures
-        (``model.agents``, ``model.agents_by_type[Family]``, consecutive unique ids) in one
-        dict update each; it emits no per-agent AGENT_ADDED signal.
+        (``model.agents``, ``model.agents_by_type[Family]``) in one dict update each; it
+        emits no per-agent AGENT_ADDED signal. The ids were given from Mesa's counter when
+        the families enrolled (sim.population.create_family_handles), so they interleave
+        with the facilitators' ids in order of arrival.
         """
         new = object.__new__
-        uid = model.agent_id_counter
         # the cyclic GC would scan every live handle many times while thousands are created;
         # handles hold no reference cycles of their own, so pause it for this loop
         was_enabled = gc.isenabled()
@@ -119,19 +120,18 @@ class Family(mesa.Agent):
         try:
             agents: list[Family] = []
             append = agents.append
-            for i, r in enumerate(rows):
+            for r, uid in zip(rows, ids, strict=True):
                 # plain attribute stores on a fresh object keep CPython's inline values (no
                 # per-agent dict; creating all objects first and filling them after does not)
                 a = new(cls)
                 a.model = model
-                a.unique_id = uid + i
+                a.unique_id = uid
                 a.pos = None
                 a.row = r
                 append(a)
         finally:
             if was_enabled:
                 gc.enable()
-        model.agent_id_counter = uid + len(agents)
         keys = dict.fromkeys(agents)
         model._all_agents._agents.update(keys)
         by_type = model._agents_by_type
@@ -144,6 +144,8 @@ class Family(mesa.Agent):
     @classmethod
     def remove_many(cls, model: Model, agents: list[Family]) -> None:
         """Deregister handles in bulk: the bulk form of ``agent.remove()`` (no per-agent signal)."""
+        if not agents:
+            return
         everyone = model._all_agents._agents
         mine = model._agents_by_type[cls]._agents
         for a in agents:

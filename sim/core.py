@@ -46,7 +46,8 @@ class Model(Protocol):
     welfare_location: float
     initial_kpm_poor_share: float
     profile: Any
-    family_agents: list[Any]
+    _family_handles: list[Any]    # Family handle by row (None: free row, or handle not made yet)
+    handles_due: int
     facilitator_agents: list[Any]
     changed_districts: set[int]
     # derived rates (CaseloadModel._derive)
@@ -85,6 +86,10 @@ class Model(Protocol):
     random: Any
     _all_agents: Any
     _agents_by_type: Any
+
+    @property
+    def family_agents(self) -> list[Any]:
+        """The Family agent of each family row, None for a free row."""
 
     @property
     def steps(self) -> int:

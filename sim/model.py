@@ -171,7 +171,8 @@ class CaseloadModel(mesa.Model):
         self._counters()
         # Family handle per row, None if free. A list, not an object ndarray: numpy arrays are
         # invisible to the cycle collector, so model -> array -> agent -> model would leak.
-        self.family_agents: list[Family | None] = []
+        self._family_handles: list[Family | None] = []
+        self.handles_due = 0  # families whose handle is not made yet (sim.population.create_family_handles)
         self.facilitator_agents: list[Facilitator | None] = []
         self.changed_districts: set[int] = set()
         # a steady start (sim.warmup, docs/ODD.md 5.4), before any policy is set up, so every
@@ -296,7 +297,7 @@ class CaseloadModel(mesa.Model):
             if fr.size and posts.size:
                 fam.fac[fr] = posts[np.arange(fr.size) % posts.size]
         population.draw_family_traits(self, rows, rng, initial=True)
-        self.family_agents = [None] * fam.capacity
+        self._family_handles = [None] * fam.capacity
         population.create_family_handles(self, rows)
 
     def _init_poverty(self) -> None:
@@ -320,6 +321,37 @@ class CaseloadModel(mesa.Model):
         return np.bincount(fam.district[fam.poor], minlength=self.n_districts) * self.p["household_size"]
 
     # ------------------------------------------------------------------ agents
+    # Family handles are made when first looked at (sim.population.create_family_handles):
+    # every way of looking at Mesa's agents makes the due ones first.
+    @property
+    def agents(self) -> Any:
+        """Every Mesa agent (Mesa's AgentSet), Family handles included."""
+        population.make_due_handles(self)
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> Any:
+        """Mesa agents by class, Family handles included."""
+        population.make_due_handles(self)
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Classes of the Mesa agents."""
+        population.make_due_handles(self)
+        return super().agent_types
+
+    def remove_all_agents(self) -> None:
+        """Remove every agent (Mesa's method), Family handles included."""
+        population.make_due_handles(self)
+        super().remove_all_agents()
+
+    @property
+    def family_agents(self) -> list[Family | None]:
+        """The Family agent of each family row, None for a free row."""
+        population.make_due_handles(self)
+        return self._family_handles
+
     def facilitator_at(self, post: int) -> Facilitator | None:
         """The facilitator holding ``post``, or None when it is vacant."""
         return self.facilitator_agents[post] if 0 <= post < len(self.facilitator_agents) else None

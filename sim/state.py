@@ -23,6 +23,7 @@ Idx = Annotated[np.ndarray, np.intp]        # used as an index and in bincount w
 I8 = Annotated[np.ndarray, np.int8]
 I16 = Annotated[np.ndarray, np.int16]
 I32 = Annotated[np.ndarray, np.int32]
+I64 = Annotated[np.ndarray, np.int64]
 F32 = Annotated[np.ndarray, np.float32]
 F64 = Annotated[np.ndarray, np.float64]
 
@@ -88,6 +89,8 @@ class FamilyState(Columns):
     months_above: I16             # consecutive months above the graduation threshold
     rapport: F32                  # relationship with the current facilitator, reset on reassignment
     entered_step: I32
+    agent_id: I64                 # the family's Mesa unique_id, given when she enrols (sim.population)
+    handle_due: Bool              # enrolled, her Mesa handle not made yet (made when first looked at)
     # admin backlog and payments (sim/processes/timebudget.py)
     admin_due: F32                # months of this family's data entry outstanding, 0 to backlog_max_months
     pay_held: Bool                # PKH payment withheld: verification data late at the last verification

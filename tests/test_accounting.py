@@ -1,10 +1,10 @@
 """Poverty accounting: moving in or out of the programme neither creates nor loses a poor person.
 
-The tests follow every entrant and every leaver of a run individually. Family handles are
-created once per enrolment and removed once per departure (``Family.create_many`` and
-``Family.remove_many``), after the family's row holds its final state and the pool of poor
-people outside the programme (``model.nonkpm_poor``) has been updated; a probe wraps both
-and reads, for each mover, its welfare *before* transfers, exp(log_perm + shock) (the same
+The tests follow every entrant and every leaver of a run individually. Every enrolment ends
+in ``population.create_family_handles`` and every departure goes through
+``population.remove_families``; when each returns, the family's row holds its final state and
+the pool of poor people outside the programme (``model.nonkpm_poor``) has been updated. A
+probe wraps both and reads, for each mover, its welfare *before* transfers, exp(log_perm + shock) (the same
 person inside and outside the programme; only the transfer differs). Across every single
 move, the outside pool of each kecamatan must change by exactly household_size persons per
 mover who is poor before transfers: out of it for an entrant, back into it for a leaver.
@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from runs.scenario import load
-from sim.agents import Family
+from sim import population
 from sim.model import CaseloadModel, InvariantError
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -79,22 +79,22 @@ class MoveProbe:
 
 @pytest.fixture
 def probe(monkeypatch: pytest.MonkeyPatch) -> MoveProbe:
-    """A MoveProbe wired to the creation and removal of Family handles."""
+    """A MoveProbe wired to every enrolment and removal of families (sim.population)."""
     p = MoveProbe()
-    create = Family.create_many.__func__  # type: ignore[attr-defined]
-    remove = Family.remove_many.__func__  # type: ignore[attr-defined]
+    create = population.create_family_handles
+    remove = population.remove_families
 
-    def create_many(cls: type[Family], model: CaseloadModel, rows: list[int]) -> list[Family]:
-        out = create(cls, model, rows)
+    def create_family_handles(model: CaseloadModel, rows: np.ndarray) -> None:
+        create(model, rows)
         p.moved(model, np.asarray(rows, dtype=np.int64), -1)
-        return out
 
-    def remove_many(cls: type[Family], model: CaseloadModel, agents: list[Family]) -> None:
-        p.moved(model, np.array([a.row for a in agents], dtype=np.int64), +1)
-        remove(cls, model, agents)
+    def remove_families(model: CaseloadModel, rows: np.ndarray) -> None:
+        remove(model, rows)
+        if rows.size:
+            p.moved(model, np.asarray(rows, dtype=np.int64), +1)
 
-    monkeypatch.setattr(Family, "create_many", classmethod(create_many))
-    monkeypatch.setattr(Family, "remove_many", classmethod(remove_many))
+    monkeypatch.setattr(population, "create_family_handles", create_family_handles)
+    monkeypatch.setattr(population, "remove_families", remove_families)
     return p
 
 

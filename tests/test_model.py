@@ -176,6 +176,36 @@ def test_agents_follow_entries_and_exits() -> None:
     assert len(m.agents_by_type[Family]) == 5677
 
 
+def _agent_listing(m: CaseloadModel) -> list[tuple[int, str, int]]:
+    return [(a.unique_id, type(a).__name__, a.row if isinstance(a, Family) else a.post) for a in m.agents]
+
+
+def test_handles_made_late_are_the_handles_made_at_once() -> None:
+    # Family handles are made when first looked at: a model looked at every month and one
+    # looked at only at the end must hold the same agents, ids and Mesa order (unique id
+    # order, facilitators interleaved), and a run nobody looks into makes no handle at all.
+    kw = {"profile": "official", "scale": 0.1, "start": "2019-01", "rng": 5, "quit_base_year": 0.3}
+    watched, unwatched = CaseloadModel(**kw), CaseloadModel(**kw)
+    assert unwatched.handles_due == unwatched.n_families > 0
+    for _ in range(10):
+        watched.step()
+        unwatched.step()
+        _ = watched.agents  # look every month
+        assert watched.handles_due == 0
+    assert not any(isinstance(a, Family) for a in unwatched._all_agents)  # nothing made yet
+    hires = sum(r["hires"] for r in watched.regency_rows)
+    assert hires > 0  # facilitators arrived between the families: their ids interleave
+    ids = [uid for uid, _, _ in _agent_listing(watched)]
+    assert ids == sorted(ids)
+    assert _agent_listing(unwatched) == _agent_listing(watched)
+    assert unwatched.handles_due == 0
+    _assert_agents_match_state(unwatched)
+    # families that came and went unseen left no handle behind and took no id twice
+    gone = set(range(unwatched.agent_id_counter)) - {a.unique_id for a in unwatched.agents}
+    assert len(gone) > 100
+    assert [a.row for a in unwatched.family_agents if a is not None] == np.flatnonzero(unwatched.families.active).tolist()
+
+
 def test_agents_after_vacancies_and_new_posts() -> None:
     m = CaseloadModel(scale=0.1, rng=4)
     filled = np.flatnonzero(m.posts.filled)
