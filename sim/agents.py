@@ -5,6 +5,8 @@ object carries no state of its own beyond its row: reading ``family.welfare`` re
 ``model.families.welfare[family.row]``. That keeps a full-scale run (about 88,000
 families) fast while every family and facilitator is still a Mesa agent, visible in
 ``model.agents``, ``model.agents_by_type`` and Mesa's visualisation and data collection.
+A family's unique id is given when she enrols; her handle object is made when the agents
+are first looked at (sim.population.create_family_handles, docs/ODD.md 2).
 """
 
 from __future__ import annotations
@@ -98,7 +100,7 @@ class Family(mesa.Agent):
 
     # No __init__ override, on purpose: CPython keeps the attributes of such instances inline
     # (no per-object dict), which halves the objects the garbage collector has to walk for
-    # 88,000 handles. Handles are made with Family.create_many(model, rows).
+    # 88,000 handles. Handles are made with Family.create_many(model, rows, ids).
 
     @classmethod
     def create_many(cls, model: Model, rows: list[int], ids: list[int]) -> list[Family]:

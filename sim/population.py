@@ -343,8 +343,10 @@ def rows_by_district(in_use: np.ndarray, district: np.ndarray, ds: list[int], nd
     sel = np.zeros(nd, dtype=bool)
     sel[ds] = True
     rows = np.flatnonzero(in_use & sel[district])
-    order = np.argsort(district[rows], kind="stable")
-    rows = rows[order]
+    key = district[rows]
+    if nd <= 256:  # numpy's stable sort of 8-bit keys is a radix sort: 4x faster, same order
+        key = key.astype(np.uint8)
+    rows = rows[np.argsort(key, kind="stable")]
     dr = district[rows]
     lo = np.searchsorted(dr, ds, side="left")
     hi = np.searchsorted(dr, ds, side="right")
@@ -390,8 +392,13 @@ def rebalance(model: Model, districts: set[int] | None = None) -> None:
         if short > 0:
             # the most loaded give up families (their last rows) until the short posts can reach lo
             take = water_fill(-counts, short)
-            for j in np.flatnonzero(take).tolist():
-                free_mask[np.flatnonzero(pos == j)[-int(take[j]) :]] = True
+            # post j gives up its last take[j] rows (by row order): group the rows by post,
+            # rows ascending within a post, and count each row's place from its group's end
+            held = np.flatnonzero(pos >= 0)
+            order = held[np.argsort(pos[held].astype(np.uint16) if k < 65536 else pos[held], kind="stable")]
+            post_of = pos[order]
+            from_end = np.cumsum(counts)[post_of] - np.arange(order.size)
+            free_mask[order[from_end <= take[post_of]]] = True
             counts = counts - take
         free = np.flatnonzero(free_mask)
         if free.size == 0:

@@ -176,6 +176,20 @@ def test_agents_follow_entries_and_exits() -> None:
     assert len(m.agents_by_type[Family]) == 5677
 
 
+@pytest.mark.parametrize("n_todo", [1, 2, 3, 23])
+def test_rows_by_district_is_one_comparison_per_kecamatan(n_todo: int) -> None:
+    # rebalance's grouping (one pass for many kecamatan) gives each kecamatan exactly the rows,
+    # in the order, that one comparison per kecamatan gives
+    rng = np.random.default_rng(3)
+    district = rng.integers(0, 23, size=5_000).astype(np.intp)
+    in_use = rng.random(5_000) < 0.7
+    ds = sorted(rng.choice(23, size=n_todo, replace=False).tolist())
+    got = population.rows_by_district(in_use, district, ds, 23)
+    assert list(got) == ds
+    for d in ds:
+        np.testing.assert_array_equal(got[d], np.flatnonzero(in_use & (district == d)))
+
+
 def _agent_listing(m: CaseloadModel) -> list[tuple[int, str, int]]:
     return [(a.unique_id, type(a).__name__, a.row if isinstance(a, Family) else a.post) for a in m.agents]
 
