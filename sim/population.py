@@ -78,7 +78,7 @@ def create_family_handles(model: Model, rows: np.ndarray) -> None:
     here. The handle object is made by ``make_due_handles``, which every way of looking at
     the agents calls first (``model.agents``, ``model.agents_by_type``,
     ``model.family_agents``; sim.model). A run nobody looks into, such as a calibration
-    simulation, makes none of the ~120,000 objects (a quarter of its run time, ODD 2.4).
+    simulation, makes none of the ~120,000 objects (a quarter of its run time; docs/ODD.md 2).
     """
     fam = model.families
     n = rows.size
