@@ -34,6 +34,7 @@ clamped.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -113,13 +114,9 @@ def make_due_handles(model: Model) -> None:
         for aset in (model._all_agents, *model._agents_by_type.values()):
             d = aset._agents
             if len(d) > 1:
-                order = sorted(d, key=_unique_id)
+                order = sorted(d, key=attrgetter("unique_id"))
                 d.clear()
                 d.update(dict.fromkeys(order))
-
-
-def _unique_id(a: Any) -> int:
-    return int(a.unique_id)
 
 
 # ------------------------------------------------------------------ traits of new holders and families
@@ -395,7 +392,7 @@ def rebalance(model: Model, districts: set[int] | None = None) -> None:
             # post j gives up its last take[j] rows (by row order): group the rows by post,
             # rows ascending within a post, and count each row's place from its group's end
             held = np.flatnonzero(pos >= 0)
-            order = held[np.argsort(pos[held].astype(np.uint16) if k < 65536 else pos[held], kind="stable")]
+            order = held[np.argsort(pos[held], kind="stable")]
             post_of = pos[order]
             from_end = np.cumsum(counts)[post_of] - np.arange(order.size)
             free_mask[order[from_end <= take[post_of]]] = True
